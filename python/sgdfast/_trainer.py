@@ -1,0 +1,425 @@
+"""Sweeps: many models of one network trained at once, epoch by epoch."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from . import _seeding
+from . import _validation as check
+from ._core import Engine
+from .data import Dataset, as_dataset
+
+DataLike = Union[Dataset, "tuple[Any, Any]"]
+
+MONITORS = ("training_cost", "training_accuracy", "evaluation_cost", "evaluation_accuracy")
+COSTS = ("cross_entropy", "quadratic")
+INITS = ("default", "large")
+BACKENDS = ("rust", "numpy")
+
+
+@dataclass
+class SweepResult:
+    """What a sweep measured: one row per model, one column per epoch.
+
+    Attributes
+    ----------
+    eta, lmbda, batch_size : ndarray, shape (K,)
+        Each model's hyper-parameters. Models enumerate the grid ``batch_size × eta × lmbda``
+        with the last varying fastest.
+    training_cost, training_accuracy, evaluation_cost, evaluation_accuracy : ndarray or None
+        Shape (K, epochs); None where not monitored. Costs include the L2 term (as
+        network2's ``total_cost``); accuracies are fractions. NaN from the epoch a model
+        diverged.
+    diverged_epoch : ndarray of int, shape (K,)
+        The epoch (0-based) in which a model's parameters or cost became non-finite; -1 if
+        never. A diverged model stops training; other models are unaffected.
+    weights, biases : list of ndarray
+        Final parameters per layer, shapes (K, out, in) and (K, out).
+    sizes : tuple of int
+    config : dict
+        The remaining settings (cost, init, seed, dtype, ...).
+    """
+
+    eta: np.ndarray
+    lmbda: np.ndarray
+    batch_size: np.ndarray
+    sizes: tuple[int, ...]
+    epochs: int
+    training_cost: np.ndarray | None
+    training_accuracy: np.ndarray | None
+    evaluation_cost: np.ndarray | None
+    evaluation_accuracy: np.ndarray | None
+    diverged_epoch: np.ndarray
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_models(self) -> int:
+        return len(self.eta)
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """Boolean mask of the models that diverged."""
+        return self.diverged_epoch >= 0
+
+    def __repr__(self) -> str:
+        lines = [
+            f"SweepResult({self.n_models} models of {list(self.sizes)}, {self.epochs} epochs, "
+            f"{int(self.diverged.sum())} diverged)"
+        ]
+        for name in MONITORS:
+            values = getattr(self, name)
+            if values is not None and values.shape[1]:
+                last = ", ".join(f"{v:.4g}" for v in values[:6, -1])
+                more = ", ..." if self.n_models > 6 else ""
+                lines.append(f"  {name} at the last epoch: [{last}{more}]")
+        return "\n".join(lines)
+
+    @staticmethod
+    def concatenate(parts: Sequence[SweepResult]) -> SweepResult:
+        """Join results of the same sizes and epochs model-wise (e.g. one per batch size)."""
+        first = parts[0]
+
+        def cat(name: str) -> np.ndarray | None:
+            values = [getattr(p, name) for p in parts]
+            return None if values[0] is None else np.concatenate(values)
+
+        return SweepResult(
+            eta=np.concatenate([p.eta for p in parts]),
+            lmbda=np.concatenate([p.lmbda for p in parts]),
+            batch_size=np.concatenate([p.batch_size for p in parts]),
+            sizes=first.sizes,
+            epochs=min(p.epochs for p in parts),
+            training_cost=cat("training_cost"),
+            training_accuracy=cat("training_accuracy"),
+            evaluation_cost=cat("evaluation_cost"),
+            evaluation_accuracy=cat("evaluation_accuracy"),
+            diverged_epoch=np.concatenate([p.diverged_epoch for p in parts]),
+            weights=[np.concatenate(ws) for ws in zip(*(p.weights for p in parts))],
+            biases=[np.concatenate(bs) for bs in zip(*(p.biases for p in parts))],
+            config=first.config,
+        )
+
+
+def _estimate_bytes(n_models: int, sizes: Sequence[int], n_samples: int, itemsize: int) -> int:
+    """Memory a trainer holds: the engine's padded copy of the data, the parameters (engine
+    and initial copy), and a little workspace."""
+    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    padded = -(-sizes[0] // 16) * 16
+    return n_samples * padded * itemsize + 2 * n_models * n_params * itemsize + 64 * 2**20
+
+
+class Trainer:
+    """Train many models of one network on one data set, epoch by epoch.
+
+    Every model sees the same mini-batches in the same order; models differ in their
+    learning rate ``eta`` and L2 parameter ``lmbda`` (the grid ``eta × lmbda``) and, with
+    ``independent_init=True``, in their initial weights. The Rust engine trains them all at
+    once on every core; results are bit-identical whatever ``n_threads``.
+
+    Parameters
+    ----------
+    training_data : Dataset or (X, y)
+        X: (n, n_features) floats; y: integer class labels.
+    eta, lmbda : float or sequence of float
+        Learning rates (> 0) and L2 regularisation parameters (>= 0).
+    batch_size : int
+        Mini-batch size m. The last batch of an epoch holds the ``n mod m`` left-over
+        samples and is a step of its own, scaled by its own size (as network2.py).
+    sizes : sequence of int, optional
+        Layer sizes, input first. Default ``(n_features, 30, n_classes)``.
+    cost : {"cross_entropy", "quadratic"}
+    init : {"default", "large"}
+        Weights ~ N(0, 1/n_in) ("default") or N(0, 1) ("large"); biases ~ N(0, 1).
+    evaluation_data : Dataset or (X, y), optional
+        Needed for the evaluation monitors.
+    monitor : iterable of str
+        Any of "training_cost", "training_accuracy", "evaluation_cost",
+        "evaluation_accuracy", measured after every epoch.
+    seed : int
+        Seeds the initial weights and every epoch's shuffle.
+    dtype : {"float32", "float64"}
+    independent_init : bool
+        Draw each model's initial weights separately instead of one draw for all.
+    n_threads : int, optional
+        Threads to train on; default: rayon's pool (all cores, or ``RAYON_NUM_THREADS``).
+    group_size : int, optional
+        Models fused per work unit; default sized to the L2 cache. Results never depend on it.
+    backend : {"rust", "numpy"}
+        "numpy" runs the pure-numpy reference (:mod:`sgdfast.reference`) instead.
+    """
+
+    def __init__(
+        self,
+        training_data: DataLike,
+        *,
+        eta: float | Sequence[float],
+        lmbda: float | Sequence[float] = 0.0,
+        batch_size: int = 10,
+        sizes: Sequence[int] | None = None,
+        cost: str = "cross_entropy",
+        init: str = "default",
+        evaluation_data: DataLike | None = None,
+        monitor: Iterable[str] = ("training_cost",),
+        seed: int = 0,
+        dtype: str | np.dtype | type = "float32",
+        independent_init: bool = False,
+        n_threads: int | None = None,
+        group_size: int | None = None,
+        backend: str = "rust",
+    ) -> None:
+        train = as_dataset(training_data, name="training_data")
+        evaluation = (
+            None if evaluation_data is None else as_dataset(evaluation_data, name="evaluation_data")
+        )
+        etas = check.real_grid(eta, "eta", strictly_positive=True)
+        lmbdas = check.real_grid(lmbda, "lmbda", strictly_positive=False)
+        self.batch_size = check.positive_int(batch_size, "batch_size")
+        if self.batch_size > len(train):
+            raise ValueError(
+                f"batch_size: {self.batch_size} is larger than the training set ({len(train)})"
+            )
+        n_classes = (
+            train.n_classes if evaluation is None else max(train.n_classes, evaluation.n_classes)
+        )
+        self.sizes = check.sizes(
+            (train.n_features, 30, n_classes) if sizes is None else sizes,
+            train.n_features,
+            n_classes,
+        )
+        if evaluation is not None and evaluation.n_features != train.n_features:
+            raise ValueError(
+                f"evaluation_data: has {evaluation.n_features} features, training_data "
+                f"has {train.n_features}"
+            )
+        self.cost = check.choice(cost, "cost", COSTS)
+        self.init = check.choice(init, "init", INITS)
+        self.monitor = self._check_monitor(monitor, evaluation is not None)
+        self.seed = check.positive_int(seed, "seed", minimum=0)
+        self.dtype = check.dtype(dtype)
+        self.independent_init = bool(independent_init)
+        n_threads = check.optional_positive_int(n_threads, "n_threads")
+        group_size = check.optional_positive_int(group_size, "group_size")
+        self.backend = check.choice(backend, "backend", BACKENDS)
+
+        grid = list(itertools.product(etas, lmbdas))
+        self.n_models = len(grid)
+        self._check_memory(len(train) + (0 if evaluation is None else len(evaluation)))
+        self.eta = np.array([g[0] for g in grid])
+        self.lmbda = np.array([g[1] for g in grid])
+        self._n_train = len(train)
+        self._n_eval = 0 if evaluation is None else len(evaluation)
+
+        weights, biases = _seeding.initial_params(
+            self.sizes,
+            self.n_models,
+            seed=self.seed,
+            init=self.init,
+            independent=self.independent_init,
+            dtype=self.dtype,
+        )
+        engine_cls: Callable[..., Any]
+        if self.backend == "rust":
+            engine_cls = Engine
+        else:
+            from .reference import NumpyEngine
+
+            engine_cls = NumpyEngine
+        self._engine = engine_cls(
+            list(self.sizes),
+            self.cost,
+            self.batch_size,
+            weights,
+            biases,
+            self.eta.tolist(),
+            self.lmbda.tolist(),
+            np.ascontiguousarray(train.X, dtype=self.dtype),
+            train.y,
+            n_threads,
+            group_size,
+        )
+        self._eval_index = None
+        if evaluation is not None:
+            self._eval_index = self._engine.add_dataset(
+                np.ascontiguousarray(evaluation.X, dtype=self.dtype), evaluation.y
+            )
+        self.epoch = 0
+        self.history: dict[str, list[np.ndarray]] = {name: [] for name in self.monitor}
+        self.diverged_epoch = np.full(self.n_models, -1, dtype=np.int64)
+
+    @staticmethod
+    def _check_monitor(monitor: Iterable[str], have_evaluation: bool) -> tuple[str, ...]:
+        if isinstance(monitor, str):
+            monitor = (monitor,)
+        names = tuple(dict.fromkeys(monitor))
+        for name in names:
+            check.choice(name, "monitor", MONITORS)
+            if name.startswith("evaluation") and not have_evaluation:
+                raise ValueError(f"monitor: {name!r} needs evaluation_data")
+        return names
+
+    def _check_memory(self, n_samples: int) -> None:
+        need = _estimate_bytes(self.n_models, self.sizes, n_samples, self.dtype.itemsize)
+        limit = check.memory_limit_bytes()
+        if need > limit:
+            raise ValueError(
+                f"eta/lmbda: a sweep of {self.n_models} models of {list(self.sizes)} "
+                f"({self.dtype}) needs about {need / 2**30:.1f} GiB, more than the "
+                f"{limit / 2**30:.1f} GiB this machine can spare; sweep fewer models at a time"
+            )
+
+    @property
+    def active(self) -> np.ndarray:
+        """Models still training (not diverged, not stopped)."""
+        return np.asarray(self._engine.active, dtype=bool)
+
+    def set_eta(self, eta: Sequence[float] | np.ndarray) -> None:
+        """Set every model's learning rate for the following epochs (for schedules)."""
+        values = check.real_grid(list(np.asarray(eta, dtype=float)), "eta", strictly_positive=True)
+        if len(values) != self.n_models:
+            raise ValueError(f"eta: expected {self.n_models} values, got {len(values)}")
+        self._engine.set_eta(values)
+        self.eta = np.array(values)
+
+    def run_epoch(self) -> dict[str, np.ndarray]:
+        """Train one epoch, then measure the monitors. Returns this epoch's values."""
+        epoch = self.epoch
+        self._engine.train_epoch(_seeding.epoch_order(self.seed, epoch, self._n_train))
+        values = self._measure()
+        finite = np.asarray(self._engine.finite(), dtype=bool)
+        for name, v in values.items():
+            if name.endswith("cost"):
+                finite &= np.isfinite(v)
+        newly = (self.diverged_epoch < 0) & ~finite
+        self.diverged_epoch[newly] = epoch
+        if newly.any():
+            self._engine.set_active((self.active & ~newly).tolist())
+        dead = self.diverged_epoch >= 0
+        for name, v in values.items():
+            v[dead] = np.nan
+            self.history[name].append(v)
+        self.epoch += 1
+        return values
+
+    def _measure(self) -> dict[str, np.ndarray]:
+        values: dict[str, np.ndarray] = {}
+        sq_norms = None
+        for prefix, index, n in (
+            ("training", 0, self._n_train),
+            ("evaluation", self._eval_index, self._n_eval),
+        ):
+            wanted = [name for name in self.monitor if name.startswith(prefix)]
+            if not wanted:
+                continue
+            cost_sum, correct = self._engine.evaluate(index)
+            if f"{prefix}_cost" in wanted:
+                if sq_norms is None:
+                    sq_norms = np.asarray(self._engine.weight_sq_norms())
+                with np.errstate(all="ignore"):
+                    values[f"{prefix}_cost"] = (
+                        np.asarray(cost_sum) / n + 0.5 * (self.lmbda / n) * sq_norms
+                    )
+            if f"{prefix}_accuracy" in wanted:
+                values[f"{prefix}_accuracy"] = np.asarray(correct, dtype=np.float64) / n
+        return values
+
+    def run(self, epochs: int, callback: Callable[[Trainer], object] | None = None) -> SweepResult:
+        """Train ``epochs`` more epochs, calling ``callback(self)`` after each; return the
+        result so far."""
+        epochs = check.positive_int(epochs, "epochs")
+        for _ in range(epochs):
+            self.run_epoch()
+            if callback is not None:
+                callback(self)
+        return self.result()
+
+    def result(self) -> SweepResult:
+        """Everything measured so far, and the current parameters."""
+        weights, biases = self._engine.params()
+
+        def monitored(name: str) -> np.ndarray | None:
+            if name not in self.monitor:
+                return None
+            rows = self.history[name]
+            return np.stack(rows, axis=1) if rows else np.empty((self.n_models, 0))
+
+        return SweepResult(
+            eta=self.eta.copy(),
+            lmbda=self.lmbda.copy(),
+            batch_size=np.full(self.n_models, self.batch_size),
+            sizes=self.sizes,
+            epochs=self.epoch,
+            training_cost=monitored("training_cost"),
+            training_accuracy=monitored("training_accuracy"),
+            evaluation_cost=monitored("evaluation_cost"),
+            evaluation_accuracy=monitored("evaluation_accuracy"),
+            diverged_epoch=self.diverged_epoch.copy(),
+            weights=[np.asarray(w) for w in weights],
+            biases=[np.asarray(b) for b in biases],
+            config={
+                "cost": self.cost,
+                "init": self.init,
+                "seed": self.seed,
+                "dtype": self.dtype.name,
+                "monitor": self.monitor,
+                "independent_init": self.independent_init,
+                "backend": self.backend,
+            },
+        )
+
+
+def sweep(
+    training_data: DataLike,
+    *,
+    eta: float | Sequence[float],
+    lmbda: float | Sequence[float] = 0.0,
+    epochs: int = 30,
+    batch_size: int | Sequence[int] = 10,
+    callback: Callable[[Trainer], object] | None = None,
+    **kwargs: Any,
+) -> SweepResult:
+    """Train one model per point of the grid ``batch_size × eta × lmbda``; return the curves.
+
+    All models share the data, the mini-batch order and (by default) the initial weights, so
+    curves differ only by their hyper-parameters: chapter 3's controlled experiment.
+
+    Parameters
+    ----------
+    training_data : Dataset or (X, y)
+    eta, lmbda : float or sequence of float
+    epochs : int
+    batch_size : int or sequence of int
+        Each batch size trains as a separate fused engine, one after another.
+    callback : callable, optional
+        ``callback(trainer)`` after every epoch (progress, early stopping, schedules).
+    **kwargs
+        Any other :class:`Trainer` argument: sizes, cost, init, evaluation_data, monitor,
+        seed, dtype, independent_init, n_threads, group_size, backend.
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> import numpy as np, sgdfast
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((200, 8)); y = (X[:, 0] > 0.5).astype(int)
+    >>> res = sgdfast.sweep((X, y), eta=[0.1, 1.0], epochs=3, sizes=(8, 4, 2))
+    >>> res.training_cost.shape
+    (2, 3)
+    """
+    epochs = check.positive_int(epochs, "epochs")
+    batch_sizes = check.int_grid(batch_size, "batch_size")
+    parts = [
+        Trainer(training_data, eta=eta, lmbda=lmbda, batch_size=m, **kwargs).run(epochs, callback)
+        for m in batch_sizes
+    ]
+    return parts[0] if len(parts) == 1 else SweepResult.concatenate(parts)
+
