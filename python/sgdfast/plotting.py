@@ -50,6 +50,9 @@ def plot_cost(
         if result.diverged[k]:
             label += f" (diverged at epoch {result.diverged_epoch[k]})"
         ax.plot(epochs, values[k], label=label, **kwargs)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Epoch")
     ax.set_ylabel(monitor.replace("_", " ").capitalize())
     ax.set_title(f"{list(result.sizes)}, {result.config.get('cost', '')}".rstrip(", "))
