@@ -296,6 +296,7 @@ def sweep(
     epochs: int = 30,
     batch_size: int | Sequence[int] = 10,
     callback: Callable[[Trainer], object] | None = None,
+    progress: bool = False,
     **kwargs: Any,
 ) -> SweepResult:
     """Train one model per point of the grid ``batch_size × eta × lmbda``; return the curves.
@@ -312,6 +313,9 @@ def sweep(
         Each batch size trains as a separate fused engine, one after another.
     callback : callable, optional
         ``callback(trainer)`` after every epoch (progress, early stopping, schedules).
+    progress : bool
+        Show a progress bar on stderr (model-epochs done, ETA, number diverged) when stderr
+        is a terminal.
     **kwargs
         Any other :class:`Trainer` argument: sizes, cost, init, evaluation_data, monitor,
         seed, dtype, independent_init, n_threads, group_size, backend.
@@ -331,8 +335,23 @@ def sweep(
     """
     epochs = check.positive_int(epochs, "epochs")
     batch_sizes = check.int_grid(batch_size, "batch_size")
-    parts = [
-        Trainer(training_data, eta=eta, lmbda=lmbda, batch_size=m, **kwargs).run(epochs, callback)
-        for m in batch_sizes
+    trainers = [
+        Trainer(training_data, eta=eta, lmbda=lmbda, batch_size=m, **kwargs) for m in batch_sizes
     ]
+    callbacks = [] if callback is None else [callback]
+    if progress:
+        from ._progress import ProgressBar
+
+        callbacks.append(ProgressBar(epochs, sum(t.n_models for t in trainers)))
+
+    def after_epoch(trainer: Trainer) -> None:
+        for c in callbacks:
+            c(trainer)
+
+    try:
+        parts = [t.run(epochs, after_epoch) for t in trainers]
+    finally:
+        for c in callbacks:
+            if hasattr(c, "close"):
+                c.close()
     return parts[0] if len(parts) == 1 else SweepResult.concatenate(parts)
