@@ -339,10 +339,12 @@ def sweep(
         Trainer(training_data, eta=eta, lmbda=lmbda, batch_size=m, **kwargs) for m in batch_sizes
     ]
     callbacks = [] if callback is None else [callback]
+    bar = None
     if progress:
         from ._progress import ProgressBar
 
-        callbacks.append(ProgressBar(epochs, sum(t.n_models for t in trainers)))
+        bar = ProgressBar(epochs, sum(t.n_models for t in trainers))
+        callbacks.append(bar)
 
     def after_epoch(trainer: Trainer) -> None:
         for c in callbacks:
@@ -351,7 +353,6 @@ def sweep(
     try:
         parts = [t.run(epochs, after_epoch) for t in trainers]
     finally:
-        for c in callbacks:
-            if hasattr(c, "close"):
-                c.close()
+        if bar is not None:
+            bar.close()
     return parts[0] if len(parts) == 1 else SweepResult.concatenate(parts)
