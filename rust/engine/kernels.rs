@@ -16,6 +16,8 @@
 // Index loops here mirror the maths (rows i, columns j, samples k).
 #![allow(clippy::needless_range_loop)]
 
+use std::marker::PhantomData;
+
 use super::float::Float;
 
 /// Row strides of layer-1 weights and of samples are padded to this many elements
@@ -64,10 +66,6 @@ impl Isa {
     }
 }
 
-/// Rows of weights per register tile, and samples per tile of the dot products.
-const ROW_TILE: usize = 4;
-const SAMPLE_TILE: usize = 4;
-
 /// Sum of the lanes in a fixed pairwise order.
 #[inline(always)]
 fn reduce_lanes<T: Float, const L: usize>(mut v: [T; L]) -> T {
@@ -81,9 +79,303 @@ fn reduce_lanes<T: Float, const L: usize>(mut v: [T; L]) -> T {
     v[0]
 }
 
-/// `w_r ← decay·w_r + Σ_k coef[r·m + k]·x_k` for the R rows of one tile.
+/// One 64-byte vector of `L` lanes: the unit of the kernels' arithmetic.
+///
+/// Every implementation computes lane by lane exactly what the plain-array one does (one
+/// rounding per multiply-add, the same reduction tree), so the ISA never changes a result.
+/// The SIMD types exist because LLVM keeps a few dozen of them in registers, where it spills
+/// arrays of scalars of the same size.
+trait Vector<T: Float, const L: usize>: Copy {
+    fn zero() -> Self;
+    fn load(v: &[T; L]) -> Self;
+    fn to_array(self) -> [T; L];
+    /// `self · a`
+    fn scale(self, a: T) -> Self;
+    /// `a · x + acc`, one rounding.
+    fn mul_add_scalar(a: T, x: Self, acc: Self) -> Self;
+    /// `w · x + acc`, one rounding.
+    fn mul_add(w: Self, x: Self, acc: Self) -> Self;
+    fn sum(self) -> T {
+        reduce_lanes(self.to_array())
+    }
+}
+
+impl<T: Float, const L: usize> Vector<T, L> for [T; L] {
+    #[inline(always)]
+    fn zero() -> Self {
+        [T::ZERO; L]
+    }
+    #[inline(always)]
+    fn load(v: &[T; L]) -> Self {
+        *v
+    }
+    #[inline(always)]
+    fn to_array(self) -> [T; L] {
+        self
+    }
+    #[inline(always)]
+    fn scale(mut self, a: T) -> Self {
+        for v in &mut self {
+            *v = *v * a;
+        }
+        self
+    }
+    #[inline(always)]
+    fn mul_add_scalar(a: T, x: Self, mut acc: Self) -> Self {
+        for l in 0..L {
+            acc[l] = a.mul_add(x[l], acc[l]);
+        }
+        acc
+    }
+    #[inline(always)]
+    fn mul_add(w: Self, x: Self, mut acc: Self) -> Self {
+        for l in 0..L {
+            acc[l] = w[l].mul_add(x[l], acc[l]);
+        }
+        acc
+    }
+}
+
+/// x86-64 vectors. SAFETY (for every `unsafe` block in this module): these types are private
+/// to this file and used only by the kernels instantiated in the `#[target_feature]`
+/// functions of `impl_kernels!`, which are called only after `Isa::detect` confirmed the
+/// features at run time; `#[inline(always)]` puts the instructions into those functions.
+/// Loads and stores go through `&[T; L]` / `[T; L]`, valid for exactly one vector, with
+/// unaligned intrinsics.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Vector;
+    use std::arch::x86_64::*;
+
+    #[derive(Clone, Copy)]
+    pub struct F32x16(__m512);
+    #[derive(Clone, Copy)]
+    pub struct F64x8(__m512d);
+    /// Sixteen f32 lanes as two AVX2 registers (lanes 0–7, 8–15).
+    #[derive(Clone, Copy)]
+    pub struct F32x8x2(__m256, __m256);
+    #[derive(Clone, Copy)]
+    pub struct F64x4x2(__m256d, __m256d);
+
+    impl Vector<f32, 16> for F32x16 {
+        #[inline(always)]
+        fn zero() -> Self {
+            unsafe { F32x16(_mm512_setzero_ps()) }
+        }
+        #[inline(always)]
+        fn load(v: &[f32; 16]) -> Self {
+            unsafe { F32x16(_mm512_loadu_ps(v.as_ptr())) }
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f32; 16] {
+            let mut out = [0.0; 16];
+            unsafe { _mm512_storeu_ps(out.as_mut_ptr(), self.0) };
+            out
+        }
+        #[inline(always)]
+        fn scale(self, a: f32) -> Self {
+            unsafe { F32x16(_mm512_mul_ps(self.0, _mm512_set1_ps(a))) }
+        }
+        #[inline(always)]
+        fn mul_add_scalar(a: f32, x: Self, acc: Self) -> Self {
+            unsafe { F32x16(_mm512_fmadd_ps(_mm512_set1_ps(a), x.0, acc.0)) }
+        }
+        #[inline(always)]
+        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
+            unsafe { F32x16(_mm512_fmadd_ps(w.0, x.0, acc.0)) }
+        }
+    }
+
+    impl Vector<f64, 8> for F64x8 {
+        #[inline(always)]
+        fn zero() -> Self {
+            unsafe { F64x8(_mm512_setzero_pd()) }
+        }
+        #[inline(always)]
+        fn load(v: &[f64; 8]) -> Self {
+            unsafe { F64x8(_mm512_loadu_pd(v.as_ptr())) }
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f64; 8] {
+            let mut out = [0.0; 8];
+            unsafe { _mm512_storeu_pd(out.as_mut_ptr(), self.0) };
+            out
+        }
+        #[inline(always)]
+        fn scale(self, a: f64) -> Self {
+            unsafe { F64x8(_mm512_mul_pd(self.0, _mm512_set1_pd(a))) }
+        }
+        #[inline(always)]
+        fn mul_add_scalar(a: f64, x: Self, acc: Self) -> Self {
+            unsafe { F64x8(_mm512_fmadd_pd(_mm512_set1_pd(a), x.0, acc.0)) }
+        }
+        #[inline(always)]
+        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
+            unsafe { F64x8(_mm512_fmadd_pd(w.0, x.0, acc.0)) }
+        }
+    }
+
+    impl Vector<f32, 16> for F32x8x2 {
+        #[inline(always)]
+        fn zero() -> Self {
+            unsafe { F32x8x2(_mm256_setzero_ps(), _mm256_setzero_ps()) }
+        }
+        #[inline(always)]
+        fn load(v: &[f32; 16]) -> Self {
+            unsafe {
+                F32x8x2(
+                    _mm256_loadu_ps(v.as_ptr()),
+                    _mm256_loadu_ps(v.as_ptr().add(8)),
+                )
+            }
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f32; 16] {
+            let mut out = [0.0; 16];
+            unsafe {
+                _mm256_storeu_ps(out.as_mut_ptr(), self.0);
+                _mm256_storeu_ps(out.as_mut_ptr().add(8), self.1);
+            }
+            out
+        }
+        #[inline(always)]
+        fn scale(self, a: f32) -> Self {
+            unsafe {
+                let a = _mm256_set1_ps(a);
+                F32x8x2(_mm256_mul_ps(self.0, a), _mm256_mul_ps(self.1, a))
+            }
+        }
+        #[inline(always)]
+        fn mul_add_scalar(a: f32, x: Self, acc: Self) -> Self {
+            unsafe {
+                let a = _mm256_set1_ps(a);
+                F32x8x2(
+                    _mm256_fmadd_ps(a, x.0, acc.0),
+                    _mm256_fmadd_ps(a, x.1, acc.1),
+                )
+            }
+        }
+        #[inline(always)]
+        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
+            unsafe {
+                F32x8x2(
+                    _mm256_fmadd_ps(w.0, x.0, acc.0),
+                    _mm256_fmadd_ps(w.1, x.1, acc.1),
+                )
+            }
+        }
+    }
+
+    impl Vector<f64, 8> for F64x4x2 {
+        #[inline(always)]
+        fn zero() -> Self {
+            unsafe { F64x4x2(_mm256_setzero_pd(), _mm256_setzero_pd()) }
+        }
+        #[inline(always)]
+        fn load(v: &[f64; 8]) -> Self {
+            unsafe {
+                F64x4x2(
+                    _mm256_loadu_pd(v.as_ptr()),
+                    _mm256_loadu_pd(v.as_ptr().add(4)),
+                )
+            }
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f64; 8] {
+            let mut out = [0.0; 8];
+            unsafe {
+                _mm256_storeu_pd(out.as_mut_ptr(), self.0);
+                _mm256_storeu_pd(out.as_mut_ptr().add(4), self.1);
+            }
+            out
+        }
+        #[inline(always)]
+        fn scale(self, a: f64) -> Self {
+            unsafe {
+                let a = _mm256_set1_pd(a);
+                F64x4x2(_mm256_mul_pd(self.0, a), _mm256_mul_pd(self.1, a))
+            }
+        }
+        #[inline(always)]
+        fn mul_add_scalar(a: f64, x: Self, acc: Self) -> Self {
+            unsafe {
+                let a = _mm256_set1_pd(a);
+                F64x4x2(
+                    _mm256_fmadd_pd(a, x.0, acc.0),
+                    _mm256_fmadd_pd(a, x.1, acc.1),
+                )
+            }
+        }
+        #[inline(always)]
+        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
+            unsafe {
+                F64x4x2(
+                    _mm256_fmadd_pd(w.0, x.0, acc.0),
+                    _mm256_fmadd_pd(w.1, x.1, acc.1),
+                )
+            }
+        }
+    }
+}
+
+/// How a kernel is compiled for one ISA: its vector type and register tiles (rows of weights
+/// per tile, samples per tile of the dot products, vectors per row in a block of the update;
+/// at most 8 rows and 4 samples, the tail dispatch covers remainders). Plans change speed
+/// only, never results.
+struct Plan<V, const ROWS: usize, const SAMPLES: usize, const COLS: usize>(PhantomData<V>);
+
+impl<V, const ROWS: usize, const SAMPLES: usize, const COLS: usize> Plan<V, ROWS, SAMPLES, COLS> {
+    const NEW: Self = Plan(PhantomData);
+}
+
+/// `w_r ← decay·w_r + Σ_k coef[r·m + k]·x_k` on a block of R rows × CB vectors starting at
+/// vector `c0`: R·CB independent accumulators, so the m-long chains of dependent
+/// multiply-adds overlap and each loaded `x` vector feeds R of them.
 #[inline(always)]
-fn update_tile<T: Float, const L: usize, const R: usize>(
+#[allow(clippy::too_many_arguments)]
+fn update_block<T: Float, const L: usize, const R: usize, const CB: usize, V: Vector<T, L>>(
+    w: &mut [[T; L]],
+    nc: usize,
+    c0: usize,
+    decay: T,
+    coef: &[T],
+    x: &[[T; L]],
+    m: usize,
+) {
+    // Plain loops, not `array::from_fn`: its closures are not always inlined, and would then
+    // run outside the `#[target_feature]` function. Slices of known length let LLVM drop the
+    // bounds checks from the inner loop.
+    let mut coef_rows: [&[T]; R] = [&[]; R];
+    let mut acc = [[V::zero(); CB]; R];
+    for r in 0..R {
+        coef_rows[r] = &coef[r * m..(r + 1) * m];
+        for b in 0..CB {
+            acc[r][b] = V::load(&w[r * nc + c0 + b]).scale(decay);
+        }
+    }
+    for k in 0..m {
+        let xk = &x[k * nc + c0..k * nc + c0 + CB];
+        let mut xv = [V::zero(); CB];
+        for b in 0..CB {
+            xv[b] = V::load(&xk[b]);
+        }
+        for r in 0..R {
+            let a = coef_rows[r][k];
+            for b in 0..CB {
+                acc[r][b] = V::mul_add_scalar(a, xv[b], acc[r][b]);
+            }
+        }
+    }
+    for r in 0..R {
+        for b in 0..CB {
+            w[r * nc + c0 + b] = acc[r][b].to_array();
+        }
+    }
+}
+
+/// The rank-m update with decay for the R rows of one tile, CB vectors at a time.
+#[inline(always)]
+fn update_tile<T: Float, const L: usize, const R: usize, const CB: usize, V: Vector<T, L>>(
     w: &mut [[T; L]],
     nc: usize,
     decay: T,
@@ -91,32 +383,20 @@ fn update_tile<T: Float, const L: usize, const R: usize>(
     x: &[[T; L]],
     m: usize,
 ) {
-    for c in 0..nc {
-        let mut acc = [[T::ZERO; L]; R];
-        for r in 0..R {
-            let v = &w[r * nc + c];
-            for l in 0..L {
-                acc[r][l] = v[l] * decay;
-            }
-        }
-        for k in 0..m {
-            let xk = &x[k * nc + c];
-            for r in 0..R {
-                let a = coef[r * m + k];
-                for l in 0..L {
-                    acc[r][l] = a.mul_add(xk[l], acc[r][l]);
-                }
-            }
-        }
-        for r in 0..R {
-            w[r * nc + c] = acc[r];
-        }
+    let mut c0 = 0;
+    while c0 + CB <= nc {
+        update_block::<T, L, R, CB, V>(w, nc, c0, decay, coef, x, m);
+        c0 += CB;
+    }
+    while c0 < nc {
+        update_block::<T, L, R, 1, V>(w, nc, c0, decay, coef, x, m);
+        c0 += 1;
     }
 }
 
 /// `z[r·n + s] = w_r · x_s` for the R×S block of rows and samples starting at (0, s0).
 #[inline(always)]
-fn dot_tile<T: Float, const L: usize, const R: usize, const S: usize>(
+fn dot_tile<T: Float, const L: usize, const R: usize, const S: usize, V: Vector<T, L>>(
     w: &[[T; L]],
     x: &[[T; L]],
     nc: usize,
@@ -124,28 +404,38 @@ fn dot_tile<T: Float, const L: usize, const R: usize, const S: usize>(
     z: &mut [T],
     n: usize,
 ) {
-    let mut acc = [[[T::ZERO; L]; S]; R];
+    // Plain loops and slices of known length: see `update_block`.
+    let mut w_rows: [&[[T; L]]; R] = [&[]; R];
+    for r in 0..R {
+        w_rows[r] = &w[r * nc..(r + 1) * nc];
+    }
+    let mut x_rows: [&[[T; L]]; S] = [&[]; S];
+    for s in 0..S {
+        x_rows[s] = &x[(s0 + s) * nc..(s0 + s + 1) * nc];
+    }
+    let mut acc = [[V::zero(); S]; R];
     for c in 0..nc {
+        let mut xv = [V::zero(); S];
         for s in 0..S {
-            let xv = &x[(s0 + s) * nc + c];
-            for r in 0..R {
-                let wv = &w[r * nc + c];
-                for l in 0..L {
-                    acc[r][s][l] = wv[l].mul_add(xv[l], acc[r][s][l]);
-                }
+            xv[s] = V::load(&x_rows[s][c]);
+        }
+        for r in 0..R {
+            let wv = V::load(&w_rows[r][c]);
+            for s in 0..S {
+                acc[r][s] = V::mul_add(wv, xv[s], acc[r][s]);
             }
         }
     }
     for r in 0..R {
         for s in 0..S {
-            z[r * n + s0 + s] = reduce_lanes(acc[r][s]);
+            z[r * n + s0 + s] = acc[r][s].sum();
         }
     }
 }
 
-/// Dot products of R rows with all `n` samples, S samples at a time.
+/// Dot products of R rows with all `n` samples, ST samples at a time.
 #[inline(always)]
-fn dot_rows<T: Float, const L: usize, const R: usize>(
+fn dot_rows<T: Float, const L: usize, const R: usize, const ST: usize, V: Vector<T, L>>(
     w: &[[T; L]],
     x: &[[T; L]],
     nc: usize,
@@ -153,22 +443,30 @@ fn dot_rows<T: Float, const L: usize, const R: usize>(
     n: usize,
 ) {
     let mut s0 = 0;
-    while s0 + SAMPLE_TILE <= n {
-        dot_tile::<T, L, R, SAMPLE_TILE>(w, x, nc, s0, z, n);
-        s0 += SAMPLE_TILE;
+    while s0 + ST <= n {
+        dot_tile::<T, L, R, ST, V>(w, x, nc, s0, z, n);
+        s0 += ST;
     }
     match n - s0 {
-        1 => dot_tile::<T, L, R, 1>(w, x, nc, s0, z, n),
-        2 => dot_tile::<T, L, R, 2>(w, x, nc, s0, z, n),
-        3 => dot_tile::<T, L, R, 3>(w, x, nc, s0, z, n),
+        1 => dot_tile::<T, L, R, 1, V>(w, x, nc, s0, z, n),
+        2 => dot_tile::<T, L, R, 2, V>(w, x, nc, s0, z, n),
+        3 => dot_tile::<T, L, R, 3, V>(w, x, nc, s0, z, n),
         _ => {}
     }
 }
 
-/// One row tile of [`update_then_dot`]: update, then the dots while the tile is hot.
+/// One row tile of [`update_then_dot_impl`]: update, then the dots while the tile is hot.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn update_then_dot_tile<T: Float, const L: usize, const R: usize>(
+fn update_then_dot_tile<
+    T: Float,
+    const L: usize,
+    const R: usize,
+    const ST: usize,
+    const CB: usize,
+    V: Vector<T, L>,
+>(
+    r0: usize,
     w: &mut [[T; L]],
     nc: usize,
     decay: T,
@@ -178,38 +476,46 @@ fn update_then_dot_tile<T: Float, const L: usize, const R: usize>(
     next: &[[T; L]],
     z: &mut [T],
 ) {
-    update_tile::<T, L, R>(w, nc, decay, coef, x, m);
+    let w = &mut w[r0 * nc..(r0 + R) * nc];
+    update_tile::<T, L, R, CB, V>(w, nc, decay, &coef[r0 * m..(r0 + R) * m], x, m);
     let n = next.len() / nc;
     if n > 0 {
-        dot_rows::<T, L, R>(w, next, nc, z, n);
+        dot_rows::<T, L, R, ST, V>(w, next, nc, &mut z[r0 * n..(r0 + R) * n], n);
     }
 }
 
-/// Dispatch over tiles of rows: `$body!(R, row0, rows_in_tile)` for full tiles, then the tail.
+/// One row tile of [`dot_impl`].
+#[inline(always)]
+fn dot_row_tile<T: Float, const L: usize, const R: usize, const ST: usize, V: Vector<T, L>>(
+    r0: usize,
+    w: &[[T; L]],
+    x: &[[T; L]],
+    nc: usize,
+    z: &mut [T],
+    n: usize,
+) {
+    let (w, z) = (&w[r0 * nc..(r0 + R) * nc], &mut z[r0 * n..(r0 + R) * n]);
+    dot_rows::<T, L, R, ST, V>(w, x, nc, z, n);
+}
+
+/// Call `$f::<T, L, R, …>(r0, args…)` for every tile of rows: full tiles of `$tile` rows, then
+/// the remainder (fewer than 8 rows).
 macro_rules! for_row_tiles {
-    ($rows:expr, |$r:ident, $r0:ident| $body:expr) => {{
+    ($rows:expr, $tile:ident, $f:ident::<$t:ty, $l:ident, $($g:ident),*>($($arg:expr),*)) => {{
         let rows = $rows;
-        let mut $r0 = 0;
-        while $r0 + ROW_TILE <= rows {
-            {
-                const $r: usize = ROW_TILE;
-                $body;
-            }
-            $r0 += ROW_TILE;
+        let mut r0 = 0;
+        while r0 + $tile <= rows {
+            $f::<$t, $l, $tile, $($g),*>(r0, $($arg),*);
+            r0 += $tile;
         }
-        match rows - $r0 {
-            1 => {
-                const $r: usize = 1;
-                $body
-            }
-            2 => {
-                const $r: usize = 2;
-                $body
-            }
-            3 => {
-                const $r: usize = 3;
-                $body
-            }
+        match rows - r0 {
+            1 => $f::<$t, $l, 1, $($g),*>(r0, $($arg),*),
+            2 => $f::<$t, $l, 2, $($g),*>(r0, $($arg),*),
+            3 => $f::<$t, $l, 3, $($g),*>(r0, $($arg),*),
+            4 => $f::<$t, $l, 4, $($g),*>(r0, $($arg),*),
+            5 => $f::<$t, $l, 5, $($g),*>(r0, $($arg),*),
+            6 => $f::<$t, $l, 6, $($g),*>(r0, $($arg),*),
+            7 => $f::<$t, $l, 7, $($g),*>(r0, $($arg),*),
             _ => {}
         }
     }};
@@ -217,7 +523,15 @@ macro_rules! for_row_tiles {
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn update_then_dot_impl<T: Float, const L: usize>(
+fn update_then_dot_impl<
+    T: Float,
+    const L: usize,
+    V: Vector<T, L>,
+    const RT: usize,
+    const ST: usize,
+    const CB: usize,
+>(
+    _plan: Plan<V, RT, ST, CB>,
     w: &mut [T],
     stride: usize,
     decay: T,
@@ -231,32 +545,37 @@ fn update_then_dot_impl<T: Float, const L: usize>(
     let (w, _) = w.as_chunks_mut::<L>();
     let (x, _) = x.as_chunks::<L>();
     let (next, _) = next.as_chunks::<L>();
-    let n = next.len() / nc;
-    for_row_tiles!(w.len() / nc, |R, r0| update_then_dot_tile::<T, L, R>(
-        &mut w[r0 * nc..(r0 + R) * nc],
-        nc,
-        decay,
-        &coef[r0 * m..(r0 + R) * m],
-        x,
-        m,
-        next,
-        &mut z[r0 * n..(r0 + R) * n],
-    ));
+    for_row_tiles!(
+        w.len() / nc,
+        RT,
+        update_then_dot_tile::<T, L, ST, CB, V>(&mut *w, nc, decay, coef, x, m, next, &mut *z)
+    );
 }
 
 #[inline(always)]
-fn dot_impl<T: Float, const L: usize>(w: &[T], stride: usize, x: &[T], z: &mut [T]) {
+fn dot_impl<
+    T: Float,
+    const L: usize,
+    V: Vector<T, L>,
+    const RT: usize,
+    const ST: usize,
+    const CB: usize,
+>(
+    _plan: Plan<V, RT, ST, CB>,
+    w: &[T],
+    stride: usize,
+    x: &[T],
+    z: &mut [T],
+) {
     let nc = stride / L;
     let (w, _) = w.as_chunks::<L>();
     let (x, _) = x.as_chunks::<L>();
     let n = x.len() / nc;
-    for_row_tiles!(w.len() / nc, |R, r0| dot_rows::<T, L, R>(
-        &w[r0 * nc..(r0 + R) * nc],
-        x,
-        nc,
-        &mut z[r0 * n..(r0 + R) * n],
-        n,
-    ));
+    for_row_tiles!(
+        w.len() / nc,
+        RT,
+        dot_row_tile::<T, L, ST, V>(w, x, nc, &mut *z, n)
+    );
 }
 
 /// The layer-1 kernels for one element type, compiled once per [`Isa`].
@@ -282,7 +601,7 @@ pub trait Kernels: Float {
 }
 
 macro_rules! impl_kernels {
-    ($t:ty, $lanes:literal, $mod:ident) => {
+    ($t:ty, $lanes:literal, $mod:ident, $avx512:expr, $avx2:expr, $baseline:expr) => {
         mod $mod {
             use super::*;
 
@@ -299,7 +618,9 @@ macro_rules! impl_kernels {
                 next: &[$t],
                 z: &mut [$t],
             ) {
-                update_then_dot_impl::<$t, $lanes>(w, stride, decay, coef, x, m, next, z)
+                update_then_dot_impl::<$t, $lanes, _, _, _, _>(
+                    $avx512, w, stride, decay, coef, x, m, next, z,
+                )
             }
 
             #[cfg(target_arch = "x86_64")]
@@ -315,19 +636,21 @@ macro_rules! impl_kernels {
                 next: &[$t],
                 z: &mut [$t],
             ) {
-                update_then_dot_impl::<$t, $lanes>(w, stride, decay, coef, x, m, next, z)
+                update_then_dot_impl::<$t, $lanes, _, _, _, _>(
+                    $avx2, w, stride, decay, coef, x, m, next, z,
+                )
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
             pub fn dot_avx512(w: &[$t], stride: usize, x: &[$t], z: &mut [$t]) {
-                dot_impl::<$t, $lanes>(w, stride, x, z)
+                dot_impl::<$t, $lanes, _, _, _, _>($avx512, w, stride, x, z)
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             pub fn dot_avx2(w: &[$t], stride: usize, x: &[$t], z: &mut [$t]) {
-                dot_impl::<$t, $lanes>(w, stride, x, z)
+                dot_impl::<$t, $lanes, _, _, _, _>($avx2, w, stride, x, z)
             }
         }
 
@@ -357,7 +680,9 @@ macro_rules! impl_kernels {
                     Isa::Avx2 => unsafe {
                         $mod::update_then_dot_avx2(w, stride, decay, coef, x, m, next, z)
                     },
-                    _ => update_then_dot_impl::<$t, $lanes>(w, stride, decay, coef, x, m, next, z),
+                    _ => update_then_dot_impl::<$t, $lanes, _, _, _, _>(
+                        $baseline, w, stride, decay, coef, x, m, next, z,
+                    ),
                 }
             }
 
@@ -370,15 +695,29 @@ macro_rules! impl_kernels {
                     // SAFETY: see `update_then_dot`.
                     #[cfg(target_arch = "x86_64")]
                     Isa::Avx2 => unsafe { $mod::dot_avx2(w, stride, x, z) },
-                    _ => dot_impl::<$t, $lanes>(w, stride, x, z),
+                    _ => dot_impl::<$t, $lanes, _, _, _, _>($baseline, w, stride, x, z),
                 }
             }
         }
     };
 }
 
-impl_kernels!(f32, 16, kernels_f32);
-impl_kernels!(f64, 8, kernels_f64);
+impl_kernels!(
+    f32,
+    16,
+    kernels_f32,
+    Plan::<x86::F32x16, 8, 3, 3>::NEW,
+    Plan::<x86::F32x8x2, 2, 2, 2>::NEW,
+    Plan::<[f32; 16], 4, 4, 4>::NEW
+);
+impl_kernels!(
+    f64,
+    8,
+    kernels_f64,
+    Plan::<x86::F64x8, 8, 3, 3>::NEW,
+    Plan::<x86::F64x4x2, 2, 2, 2>::NEW,
+    Plan::<[f64; 8], 4, 4, 4>::NEW
+);
 
 #[cfg(test)]
 mod tests {
