@@ -357,4 +357,6 @@ fn isa() -> &'static str {
 mod _core {
     #[pymodule_export]
     use super::{isa, PyEngine};
+    #[pymodule_export]
+    use crate::stability_bindings::{cost_gradient, hessian_vector_product};
 }

@@ -5,3 +5,4 @@
 
 mod bindings;
 pub mod engine;
+mod stability_bindings;

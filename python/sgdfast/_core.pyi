@@ -6,7 +6,7 @@ from typing import final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Engine", "isa"]
+__all__ = ["Engine", "cost_gradient", "hessian_vector_product", "isa"]
 
 @final
 class Engine:
@@ -62,3 +62,36 @@ class Engine:
 
 def isa() -> str:
     """The instruction set the kernels use here: "avx512", "avx2" or "baseline"."""
+
+def cost_gradient(
+    sizes: Sequence[int],
+    cost: str,
+    weights: Sequence[npt.NDArray[np.float64]],
+    biases: Sequence[npt.NDArray[np.float64]],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.int64],
+    lmbda: float,
+    *,
+    n_train: int | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """One model's total training cost C(θ) (L2 term λ/(2·n_train)·Σw² included) and its
+    gradient, flattened as θ = [W₁ (out×in, row-major), b₁, W₂, b₂, …]. ``weights[l]`` has
+    shape (out, in), ``biases[l]`` (out,), ``x`` (n, in); all float64, C-contiguous."""
+
+def hessian_vector_product(
+    sizes: Sequence[int],
+    cost: str,
+    weights: Sequence[npt.NDArray[np.float64]],
+    biases: Sequence[npt.NDArray[np.float64]],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.int64],
+    lmbda: float,
+    v: npt.NDArray[np.float64],
+    *,
+    n_train: int | None = None,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """Exact H·v (R-operator) for the Hessian of :func:`cost_gradient`'s cost; ``v`` is
+    one vector (P,) or k vectors (k, P) in θ's layout, and the result has its shape.
+    Bit-identical whatever ``n_threads``."""

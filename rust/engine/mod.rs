@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod float;
+pub mod hessian;
 pub mod kernels;
 pub mod network;
 
