@@ -69,3 +69,13 @@ def _draw_one(
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """The order in which epoch ``epoch`` visits the ``n`` training samples (int64)."""
     return _rng(seed, _ORDER_STREAM, epoch).permutation(n).astype(np.int64)
+
+
+_SUBSAMPLE_STREAM = 2
+
+
+def subsample(seed: int, n: int, size: int) -> np.ndarray:
+    """A fixed random subset of ``size`` of the ``n`` training samples (sorted int64 indices),
+    on which a trainer measures its training monitors when asked to."""
+    chosen = _rng(seed, _SUBSAMPLE_STREAM, 0).choice(n, size=size, replace=False)
+    return np.sort(chosen).astype(np.int64)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -13,6 +13,7 @@ from . import _validation as check
 from ._core import Engine
 from ._result import MONITORS, SweepResult
 from .data import Dataset, as_dataset
+from .schedules import Schedule, ScheduleState, as_schedule
 
 DataLike = Union[Dataset, "tuple[Any, Any]"]
 
@@ -67,6 +68,50 @@ class Trainer:
         Models fused per work unit; default sized to the L2 cache. Results never depend on it.
     backend : {"rust", "numpy"}
         "numpy" runs the pure-numpy reference (:mod:`sgdfast.reference`) instead.
+    schedule : Schedule or mapping, optional
+        How each model's η changes between epochs (:mod:`sgdfast.schedules`): ``Steps``
+        (a mapping ``{epoch: factor}`` is short for ``Steps(mapping)``) or
+        ``ReduceOnPlateau``. Models whose schedule ends stop training.
+    early_stopping : int, optional
+        Stop a model once its validation accuracy has not improved for this many epochs (the
+        book: 10, later 20 or 50), and make :meth:`result`'s weights for it those of its
+        best epoch.
+    monitor_subsample : int, optional
+        Measure the training monitors on a fixed random subset of this many training
+        samples (drawn from ``seed``) instead of all of them: cheap, frequent measurements.
+        The L2 term of the training cost still divides by n = len(training_data).
+
+    Schedules and early stopping read the validation accuracy of every epoch: they need
+    ``evaluation_data`` and add "evaluation_accuracy" to ``monitor``. Results then also carry
+    ``best_epoch``, ``stopped_epoch`` and ``eta_per_epoch``; a stopped model's curves are
+    NaN after its last epoch.
+
+    Attributes
+    ----------
+    eta, eta0 : ndarray, shape (K,)
+        Each model's current and initial learning rate.
+    epoch : int
+        Epochs trained so far.
+    history : dict of str to list of ndarray
+        Every monitor's values, one array per epoch.
+    diverged_epoch, stopped_epoch, best_epoch : ndarray of int, shape (K,)
+        The epoch a model diverged, stopped (early stopping or its schedule's end) and had
+        its best validation accuracy (``best_accuracy``); -1 for none.
+
+    Examples
+    --------
+    The book's "no improvement in 10 epochs" rule, with η halved on every plateau:
+
+    >>> import numpy as np, sgdfast
+    >>> from sgdfast.schedules import ReduceOnPlateau
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((300, 8)); y = (X[:, 0] > 0.5).astype(int)
+    >>> trainer = sgdfast.Trainer((X[:200], y[:200]), eta=[0.5, 3.0], sizes=(8, 4, 2),
+    ...                           evaluation_data=(X[200:], y[200:]), early_stopping=10,
+    ...                           schedule=ReduceOnPlateau(factor=2, patience=3))
+    >>> res = trainer.run(40)
+    >>> res.best_epoch.shape, res.evaluation_accuracy.shape
+    ((2,), (2, 40))
     """
 
     def __init__(
@@ -87,6 +132,9 @@ class Trainer:
         n_threads: int | None = None,
         group_size: int | None = None,
         backend: str = "rust",
+        schedule: Schedule | Mapping[int, float] | None = None,
+        early_stopping: int | None = None,
+        monitor_subsample: int | None = None,
     ) -> None:
         train = as_dataset(training_data, name="training_data")
         evaluation = (
@@ -114,7 +162,11 @@ class Trainer:
             )
         self.cost = check.choice(cost, "cost", COSTS)
         self.init = check.choice(init, "init", INITS)
+        self.schedule = as_schedule(schedule)
+        self.early_stopping = check.optional_positive_int(early_stopping, "early_stopping")
         self.monitor = self._check_monitor(monitor, evaluation is not None)
+        if self._needs_accuracy:
+            self._require_validation(evaluation is not None)
         self.seed = check.positive_int(seed, "seed", minimum=0)
         self.dtype = check.dtype(dtype)
         self.independent_init = bool(independent_init)
@@ -126,9 +178,18 @@ class Trainer:
         self.n_models = len(grid)
         self._check_memory(len(train) + (0 if evaluation is None else len(evaluation)))
         self.eta = np.array([g[0] for g in grid])
+        self.eta0 = self.eta.copy()
         self.lmbda = np.array([g[1] for g in grid])
         self._n_train = len(train)
         self._n_eval = 0 if evaluation is None else len(evaluation)
+        self._n_monitor = self._n_train
+        if monitor_subsample is not None:
+            self._n_monitor = check.positive_int(monitor_subsample, "monitor_subsample")
+            if self._n_monitor > self._n_train:
+                raise ValueError(
+                    f"monitor_subsample: {self._n_monitor} is larger than the training set "
+                    f"({self._n_train})"
+                )
 
         weights, biases = _seeding.initial_params(
             self.sizes,
@@ -158,6 +219,12 @@ class Trainer:
             n_threads,
             group_size,
         )
+        self._train_index = 0
+        if self._n_monitor < self._n_train:
+            subset = _seeding.subsample(self.seed, self._n_train, self._n_monitor)
+            self._train_index = self._engine.add_dataset(
+                np.ascontiguousarray(train.X[subset], dtype=self.dtype), train.y[subset]
+            )
         self._eval_index = None
         if evaluation is not None:
             self._eval_index = self._engine.add_dataset(
@@ -166,6 +233,15 @@ class Trainer:
         self.epoch = 0
         self.history: dict[str, list[np.ndarray]] = {name: [] for name in self.monitor}
         self.diverged_epoch = np.full(self.n_models, -1, dtype=np.int64)
+        self.stopped_epoch = np.full(self.n_models, -1, dtype=np.int64)
+        self.best_epoch = np.full(self.n_models, -1, dtype=np.int64)
+        self.best_accuracy = np.full(self.n_models, -np.inf)
+        self._eta_history: list[np.ndarray] = []
+        self._best_params: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        self._schedule_state: ScheduleState | None = None
+        if self.schedule is not None:
+            self._schedule_state = self.schedule.start(self.eta0)
+            self._apply_eta(self._schedule_state.eta)
 
     @staticmethod
     def _check_monitor(monitor: Iterable[str], have_evaluation: bool) -> tuple[str, ...]:
@@ -177,6 +253,20 @@ class Trainer:
             if name.startswith("evaluation") and not have_evaluation:
                 raise ValueError(f"monitor: {name!r} needs evaluation_data")
         return names
+
+    @property
+    def _needs_accuracy(self) -> bool:
+        return self.early_stopping is not None or (
+            self.schedule is not None and self.schedule.needs_accuracy
+        )
+
+    def _require_validation(self, have_evaluation: bool) -> None:
+        """Schedules and early stopping decide on the validation accuracy of every epoch."""
+        name = "early_stopping" if self.early_stopping is not None else "schedule"
+        if not have_evaluation:
+            raise ValueError(f"{name}: needs evaluation_data (the validation accuracy decides)")
+        if "evaluation_accuracy" not in self.monitor:
+            self.monitor = (*self.monitor, "evaluation_accuracy")
 
     def _check_memory(self, n_samples: int) -> None:
         need = _estimate_bytes(self.n_models, self.sizes, n_samples, self.dtype.itemsize)
@@ -193,43 +283,120 @@ class Trainer:
         """Models still training (not diverged, not stopped)."""
         return np.asarray(self._engine.active, dtype=bool)
 
+    @property
+    def eta_per_epoch(self) -> np.ndarray:
+        """The learning rate of every model in every epoch so far, shape (K, epochs); NaN
+        where a model no longer trained."""
+        rows = self._eta_history
+        return np.stack(rows, axis=1) if rows else np.empty((self.n_models, 0))
+
     def set_eta(self, eta: Sequence[float] | np.ndarray) -> None:
         """Set every model's learning rate for the following epochs (for schedules)."""
         values = check.real_grid(list(np.asarray(eta, dtype=float)), "eta", strictly_positive=True)
         if len(values) != self.n_models:
             raise ValueError(f"eta: expected {self.n_models} values, got {len(values)}")
-        self._engine.set_eta(values)
-        self.eta = np.array(values)
+        self._apply_eta(np.array(values))
 
-    def run_epoch(self) -> dict[str, np.ndarray]:
-        """Train one epoch, then measure the monitors. Returns this epoch's values."""
+    def _apply_eta(self, eta: np.ndarray) -> None:
+        self._engine.set_eta(eta.tolist())
+        self.eta = eta.copy()
+
+    def run_epoch(self, order: Sequence[int] | np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Train one epoch, then measure the monitors. Returns this epoch's values.
+
+        Parameters
+        ----------
+        order : array of int, optional
+            The training samples this epoch visits, in order: any indices into the training
+            set (a fraction of an epoch, repeats, ...), one step per ``batch_size`` of them.
+            Default: the seeded shuffle of the whole training set for this epoch. Weight
+            decay always divides by n = len(training_data).
+        """
         epoch = self.epoch
-        self._engine.train_epoch(_seeding.epoch_order(self.seed, epoch, self._n_train))
-        values = self._measure()
+        running = self.active
+        if running.any():
+            if order is None:
+                order = _seeding.epoch_order(self.seed, epoch, self._n_train)
+            self._engine.train_epoch(check.sample_indices(order, "order", self._n_train))
+            values = self._measure()
+        else:  # everything stopped: nothing to train or measure
+            values = {name: np.full(self.n_models, np.nan) for name in self.monitor}
+        self._eta_history.append(np.where(running, self.eta, np.nan))
+        self._mark_diverged(values, epoch)
+        for name, v in values.items():
+            v[~running | (self.diverged_epoch >= 0)] = np.nan
+            self.history[name].append(v)
+        if "evaluation_accuracy" in values:
+            self._track_best(values["evaluation_accuracy"], epoch)
+        self._stop(self._finished(values.get("evaluation_accuracy"), epoch), epoch)
+        self.epoch += 1
+        return values
+
+    def _mark_diverged(self, values: dict[str, np.ndarray], epoch: int) -> None:
+        """Flag and freeze the models whose parameters or cost became NaN/inf."""
         finite = np.asarray(self._engine.finite(), dtype=bool)
         for name, v in values.items():
             if name.endswith("cost"):
                 finite &= np.isfinite(v)
-        newly = (self.diverged_epoch < 0) & ~finite
+        newly = self.active & (self.diverged_epoch < 0) & ~finite
         self.diverged_epoch[newly] = epoch
         if newly.any():
             self._engine.set_active((self.active & ~newly).tolist())
-        dead = self.diverged_epoch >= 0
-        for name, v in values.items():
-            v[dead] = np.nan
-            self.history[name].append(v)
-        self.epoch += 1
+
+    def _track_best(self, accuracy: np.ndarray, epoch: int) -> None:
+        """Remember each model's best validation accuracy, its epoch and (with early stopping)
+        its parameters."""
+        improved = accuracy > self.best_accuracy  # NaN: a stopped model never improves
+        if not improved.any():
+            return
+        self.best_accuracy[improved] = accuracy[improved]
+        self.best_epoch[improved] = epoch
+        if self.early_stopping is not None:
+            weights, biases = self._engine.params()
+            if self._best_params is None:
+                self._best_params = ([np.array(w) for w in weights], [np.array(b) for b in biases])
+            for best, now in zip(self._best_params[0] + self._best_params[1], weights + biases):
+                best[improved] = now[improved]
+
+    def _finished(self, accuracy: np.ndarray | None, epoch: int) -> np.ndarray:
+        """Models that early stopping or their schedule end after this epoch; updates η."""
+        finished = np.zeros(self.n_models, dtype=bool)
+        if self.early_stopping is not None:
+            finished |= epoch - self.best_epoch >= self.early_stopping
+        state = self._schedule_state
+        if state is not None:
+            state.update(epoch, accuracy)
+            finished |= state.finished
+            if not np.array_equal(state.eta, self.eta):
+                self._apply_eta(state.eta)
+        return finished
+
+    def _stop(self, finished: np.ndarray, epoch: int) -> None:
+        """Freeze the still-training models in ``finished``; record their last epoch."""
+        newly = finished & self.active
+        if newly.any():
+            self.stopped_epoch[newly] = epoch
+            self._engine.set_active((self.active & ~newly).tolist())
+
+    def measure(self) -> dict[str, np.ndarray]:
+        """The monitors now, without training or recording them (e.g. before the first
+        epoch); NaN for models no longer training."""
+        values = self._measure()
+        for v in values.values():
+            v[~self.active] = np.nan
         return values
 
     def _measure(self) -> dict[str, np.ndarray]:
         values: dict[str, np.ndarray] = {}
         sq_norms = None
-        for prefix, index, n in (
-            ("training", 0, self._n_train),
-            ("evaluation", self._eval_index, self._n_eval),
+        # The L2 term divides by the size of the data set measured, as network2's total_cost;
+        # a training subsample still stands for the whole training set.
+        for prefix, index, n, n_l2 in (
+            ("training", self._train_index, self._n_monitor, self._n_train),
+            ("evaluation", self._eval_index, self._n_eval, self._n_eval),
         ):
             wanted = [name for name in self.monitor if name.startswith(prefix)]
-            if not wanted:
+            if not wanted or index is None:  # (evaluation monitors imply evaluation data)
                 continue
             cost_sum, correct = self._engine.evaluate(index)
             if f"{prefix}_cost" in wanted:
@@ -237,7 +404,7 @@ class Trainer:
                     sq_norms = np.asarray(self._engine.weight_sq_norms())
                 with np.errstate(all="ignore"):
                     values[f"{prefix}_cost"] = (
-                        np.asarray(cost_sum) / n + 0.5 * (self.lmbda / n) * sq_norms
+                        np.asarray(cost_sum) / n + 0.5 * (self.lmbda / n_l2) * sq_norms
                     )
             if f"{prefix}_accuracy" in wanted:
                 values[f"{prefix}_accuracy"] = np.asarray(correct, dtype=np.float64) / n
@@ -254,8 +421,9 @@ class Trainer:
         return self.result()
 
     def result(self) -> SweepResult:
-        """Everything measured so far, and the current parameters."""
-        weights, biases = self._engine.params()
+        """Everything measured so far, and the current parameters (with early stopping: each
+        model's best epoch's). ``eta`` is each model's initial learning rate."""
+        weights, biases = self._best_or_current_params()
 
         def monitored(name: str) -> np.ndarray | None:
             if name not in self.monitor:
@@ -263,8 +431,8 @@ class Trainer:
             rows = self.history[name]
             return np.stack(rows, axis=1) if rows else np.empty((self.n_models, 0))
 
-        return SweepResult(
-            eta=self.eta.copy(),
+        result = SweepResult(
+            eta=self.eta0.copy(),
             lmbda=self.lmbda.copy(),
             batch_size=np.full(self.n_models, self.batch_size),
             sizes=self.sizes,
@@ -286,6 +454,23 @@ class Trainer:
                 "backend": self.backend,
             },
         )
+        if self.schedule is None and self.early_stopping is None:
+            return result
+        result.config["schedule"] = repr(self.schedule) if self.schedule else None
+        result.config["early_stopping"] = self.early_stopping
+        result.best_epoch = self.best_epoch.copy()
+        result.stopped_epoch = self.stopped_epoch.copy()
+        result.eta_per_epoch = self.eta_per_epoch
+        return result
+
+    def _best_or_current_params(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        weights, biases = self._engine.params()
+        weights, biases = [np.array(w) for w in weights], [np.array(b) for b in biases]
+        if self._best_params is not None:
+            kept = self.best_epoch >= 0
+            for now, best in zip(weights + biases, self._best_params[0] + self._best_params[1]):
+                now[kept] = best[kept]
+        return weights, biases
 
 
 def sweep(
@@ -318,7 +503,8 @@ def sweep(
         is a terminal.
     **kwargs
         Any other :class:`Trainer` argument: sizes, cost, init, evaluation_data, monitor,
-        seed, dtype, independent_init, n_threads, group_size, backend.
+        seed, dtype, independent_init, n_threads, group_size, backend, schedule,
+        early_stopping, monitor_subsample.
 
     Returns
     -------

@@ -105,3 +105,48 @@ def os_total_memory() -> int:
     import os
 
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def sample_indices(value: object, name: str, n: int) -> np.ndarray:
+    """A non-empty 1-D array of integer sample indices in ``[0, n)``, as int64."""
+    array = np.asarray(value)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-D array of sample indices")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer sample indices, got dtype {array.dtype}")
+    if array.min() < 0 or array.max() >= n:
+        raise ValueError(
+            f"{name}: indices must lie in [0, {n}), got [{array.min()}, {array.max()}]"
+        )
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def real_in(
+    value: object,
+    name: str,
+    low: float,
+    high: float,
+    *,
+    open_low: bool = True,
+    open_high: bool = False,
+) -> float:
+    """A finite real number in the interval from ``low`` to ``high`` (open or closed ends)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {value!r} ({type(value).__name__})")
+    f = float(value)
+    above = f > low if open_low else f >= low
+    below = f < high if open_high else f <= high
+    if not (math.isfinite(f) and above and below):
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        raise ValueError(f"{name}: must lie in {interval}, got {f}")
+    return f
+
+
+def positive_real(value: object, name: str, *, minimum: float = 0.0) -> float:
+    """A finite real number > ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {value!r} ({type(value).__name__})")
+    f = float(value)
+    if not math.isfinite(f) or f <= minimum:
+        raise ValueError(f"{name}: must be a finite number > {minimum:g}, got {f}")
+    return f
