@@ -10,19 +10,23 @@ build-prod:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
-	ruff check python tests benches
-	ruff format --check python tests benches
+	ruff check python tests benches docs
+	ruff format --check python tests benches docs
 	python3 -m mypy.stubtest sgdfast._core
 
 test:
 	cargo test --release
 	python3 -m pytest
+	python3 -m pytest -q --doctest-modules --pyargs sgdfast._result sgdfast._trainer \
+	    sgdfast.estimator sgdfast.threshold sgdfast.schedules sgdfast.selection sgdfast.stability
 
 test-all:  ## with the slow full-MNIST tests (needs SGDFAST_DATA or the cache)
 	cargo test --release
 	python3 -m pytest --runslow
 
 bench:
+	cargo bench --bench kernels
 	python3 benches/bench_engine.py
+	python3 benches/bench_validation_curve.py
 
 all: lint test

@@ -25,6 +25,7 @@ import pytest
 
 import sgdfast
 from sgdfast import cli, data
+from sgdfast._progress import ProgressBar
 from sgdfast.data import MNIST_FILES, MnistFile
 
 REAL_DATA = os.environ.get(data.ENV_VAR)  # captured before the fixture below unsets it
@@ -173,24 +174,34 @@ def test_sweep_subprocess_plot_and_npz(mnist_dir: Path, tmp_path: Path) -> None:
     blob = png.read_bytes()
     assert blob.startswith(b"\x89PNG\r\n\x1a\n") and len(blob) > 1000
 
-    with np.load(npz) as f:
-        arrays = {k: f[k] for k in f.files}
-    assert arrays["eta"].tolist() == ETAS
-    assert arrays["lmbda"].tolist() == [5.0] * 3
-    assert arrays["sizes"].tolist() == [784, 10, 10]
-    assert int(arrays["epochs"]) == 2
-    assert arrays["training_cost"].shape == (3, 2)
-    assert arrays["evaluation_accuracy"].shape == (3, 2)
-    assert "training_accuracy" not in arrays
-    assert arrays["weights_0"].shape == (3, 10, 784)
-    assert arrays["biases_1"].shape == (3, 10)
-    assert arrays["diverged_epoch"].tolist() == [-1, -1, 0]
-    config = json.loads(str(arrays["config"]))
-    assert config["monitor"] == ["training_cost", "evaluation_accuracy"]
+    result = sgdfast.SweepResult.load(npz)
+    assert result.eta.tolist() == ETAS
+    assert result.lmbda.tolist() == [5.0] * 3
+    assert result.sizes == (784, 10, 10)
+    assert result.epochs == 2
+    assert result.monitored == ("training_cost", "evaluation_accuracy")
+    assert result.training_cost.shape == result.evaluation_accuracy.shape == (3, 2)
+    assert result.weights[0].shape == (3, 10, 784)
+    assert result.biases[1].shape == (3, 10)
+    assert result.diverged_epoch.tolist() == [-1, -1, 0]
+    config = result.config
+    assert config["monitor"] == ("training_cost", "evaluation_accuracy")
     assert config["train_size"] == 500 and config["evaluation_size"] == 200
     assert config["seed"] == 1 and config["cost"] == "cross_entropy"
-    assert config["sgdfast_version"] == sgdfast.__version__
+    assert config["data"] == str(mnist_dir)
+    with np.load(npz) as f:
+        metadata = json.loads(str(f["metadata"]))
+        arrays = {k: f[k] for k in f.files if k != "metadata"}
+    assert metadata["sgdfast_version"] == sgdfast.__version__
+    assert metadata["format"] == "sgdfast.SweepResult"
     assert_table_matches(parse_table(proc.stdout), arrays)
+
+    # ... and `sgdfast plot` draws it again from the file.
+    replot = tmp_path / "again.png"
+    proc = run_cli("plot", npz, "--out", replot)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"plot: {replot}\n"
+    assert replot.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("suffix", [".json", ".csv"])
@@ -208,10 +219,11 @@ def test_sweep_out_json_csv(
     if suffix == ".json":
         doc = json.loads(out.read_text())
         assert doc["eta"] == ETAS
-        assert doc["config"]["sizes"] == [784, 10, 10]
+        assert doc["sizes"] == [784, 10, 10]
+        assert doc["config"]["train_size"] == 500
         assert len(doc["training_cost"]) == 3 and len(doc["training_cost"][0]) == 2
         assert doc["training_cost"][2] == [None, None]  # diverged: NaN becomes null
-        assert np.shape(doc["weights_0"]) == (3, 10, 784)
+        assert np.shape(doc["weights"][0]) == (3, 10, 784)
         assert_table_matches(rows, {k: np.asarray(v, dtype=object) for k, v in doc.items()})
     else:
         with open(out, newline="") as f:
@@ -224,6 +236,7 @@ def test_sweep_out_json_csv(
             "epoch",
             "training_cost",
             "evaluation_accuracy",
+            "diverged",
         ]
         assert len(table) == 3 * 2
         assert [(int(r["model"]), int(r["epoch"])) for r in table] == [
@@ -231,6 +244,7 @@ def test_sweep_out_json_csv(
         ]
         assert [float(r["eta"]) for r in table[::2]] == ETAS
         assert table[-1]["training_cost"] == ""  # diverged: NaN is a missing value
+        assert [r["diverged"] for r in table[-2:]] == ["True", "True"]
         last = {int(r["model"]): r for r in table if r["epoch"] == "1"}
         for k, row in enumerate(rows[:2]):
             assert float(row["training_cost"]) == pytest.approx(
@@ -278,7 +292,7 @@ def test_sweep_grid_of_lmbda_and_batch_size(
     with open(out, newline="") as f:
         table = list(csv.DictReader(f))
     assert [r["batch_size"] for r in table] == ["10", "10", "25", "25"]
-    assert list(table[0])[-1] == "training_accuracy"
+    assert list(table[0])[-2:] == ["training_accuracy", "diverged"]
 
 
 def test_sweep_default_sizes_are_the_books(
@@ -291,26 +305,66 @@ def test_sweep_default_sizes_are_the_books(
     assert [r["eta"] for r in parse_table(stdout)] == ["0.025", "0.25", "2.5"]
 
 
-def test_progress_only_on_a_terminal(
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(
     mnist_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     args = ["sweep", "--data", mnist_dir, *QUICK, "--eta", "0.1", "1e5"]
     tty = Terminal()
     monkeypatch.setattr(sys, "stderr", tty)
     assert cli.main([str(a) for a in args]) == 0
-    lines = tty.getvalue().splitlines()
-    assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
-    assert all(line.split()[3] == "s" for line in lines)
-    assert "(1 diverged)" in lines[-1]
-    assert "epoch 1/2" not in capsys.readouterr().out
+    bar = tty.getvalue()
+    last = bar.split("\r")[-1]
+    assert "4/4" in last and "model-epoch" in last
+    assert "epoch=2" in last and "diverged=1" in last
+    assert "model-epoch" not in capsys.readouterr().out
 
     quiet = Terminal()
     monkeypatch.setattr(sys, "stderr", quiet)
     assert cli.main([*map(str, args), "--quiet"]) == 0
+    assert quiet.getvalue() == ""
+
+
+def test_progress_bar_counts_every_batch_size(small_data: sgdfast.Dataset) -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(3, 4, force=True, file=stream, mininterval=0)
+    sgdfast.sweep(
+        small_data, eta=[0.5, 1e5], lmbda=5.0, batch_size=[10, 20], epochs=3, callback=bar
+    )
+    bar.close()
+    last = stream.getvalue().split("\r")[-1]
+    assert "12/12" in last
+    assert "m=20" in last and "epoch=3" in last and "diverged=2" in last
+
+
+def test_progress_bar_off_unless_a_terminal_or_forced() -> None:
+    quiet = ProgressBar(2, 3, file=io.StringIO())
+    assert quiet.disabled
+    quiet.close()
+    for bar in (
+        ProgressBar(2, 3, file=Terminal()),
+        ProgressBar(2, 3, file=io.StringIO(), force=True),
+    ):
+        assert not bar.disabled
+        bar.close()
+
+
+def test_sweep_progress_true_in_python(
+    small_data: sgdfast.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tty = Terminal()
+    monkeypatch.setattr(sys, "stderr", tty)
+    sgdfast.sweep(small_data, eta=[0.1, 1.0], epochs=2, progress=True)
+    assert "4/4" in tty.getvalue().split("\r")[-1]
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    sgdfast.sweep(small_data, eta=[0.1, 1.0], epochs=2)
     assert quiet.getvalue() == ""
 
 
@@ -462,16 +516,212 @@ def test_unexpected_error_and_interrupt(
 
 
 # --------------------------------------------------------------------------------------------
+# threshold
+# --------------------------------------------------------------------------------------------
+
+THRESHOLD_QUICK = [*QUICK[:4], "--sizes", "784", "10", "10", "--points", "5"]
+
+
+def test_threshold_subprocess(mnist_dir: Path) -> None:
+    proc = run_cli("threshold", "--data", mnist_dir, *THRESHOLD_QUICK)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"500 training images from {mnist_dir}"
+    assert lines[1].startswith("Learning-rate threshold search: [784, 10, 10], λ = 5, m = 10")
+    threshold = float(lines[2].split()[3])
+    recommendation = float(lines[3].split()[3])
+    assert recommendation == pytest.approx(threshold / 2, rel=1e-2)
+    assert "bracket" in lines[4] and "refinement" in proc.stdout
+
+
+def test_threshold_options_reach_the_search(
+    mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figure = tmp_path / "search.png"
+    args = [*THRESHOLD_QUICK, "--safety-factor", "4", "--lmbda", "0", "--resolution", "0.5"]
+    code, out, err = run_main(capsys, "threshold", "--data", mnist_dir, *args, "--plot", figure)
+    assert code == 0, err
+    assert out.endswith(f"plot: {figure}\n")
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    assert "λ = 0, m = 10" in out and "threshold / 4" in out
+    step = float(out.split("grid step ")[1].split("%")[0])
+    assert 5 < step <= 50  # --resolution 0.5: a coarser grid than the default 5%
+
+
+def test_threshold_not_found_exits_1(mnist_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*THRESHOLD_QUICK, "--start", "1e-3", "--factor", "1.01"]
+    code, _, err = run_main(capsys, "threshold", "--data", mnist_dir, *args)
+    assert code == 1
+    assert err.startswith("sgdfast: no threshold found: the training cost decreases at every")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--factor", "1"], ["--factor", "> 1"]),
+        (["--start", "0"], ["--start", "> 0"]),
+        (["--points", "500"], ["--points", "mini-batches"]),
+        (["--plot", "search.gif"], ["--plot", ".gif"]),
+    ],
+)
+def test_threshold_bad_usage(
+    mnist_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], names: list[str]
+) -> None:
+    code, _, err = run_main(capsys, "threshold", "--data", mnist_dir, *THRESHOLD_QUICK, *args)
+    assert_usage_error(code, err, *names)
+
+
+# --------------------------------------------------------------------------------------------
+# plot
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One small sweep saved in each format, by suffix."""
+    from conftest import make_classification
+
+    folder = tmp_path_factory.mktemp("saved")
+    result = sgdfast.sweep(
+        make_classification(80, 6, 3, seed=0),
+        eta=[0.1, 1.0],
+        epochs=3,
+        evaluation_data=make_classification(30, 6, 3, seed=1),
+        monitor=["training_cost", "evaluation_accuracy"],
+    )
+    paths = {}
+    for suffix in (".npz", ".json", ".csv"):
+        paths[suffix] = folder / f"result{suffix}"
+        result.save(paths[suffix])
+    return paths
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_plot_formats_and_monitor(
+    saved: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    out = tmp_path / "accuracy.svg"
+    code, stdout, err = run_main(
+        capsys, "plot", saved[suffix], "--monitor", "evaluation_accuracy", "-o", out
+    )
+    assert code == 0, err
+    assert stdout == f"plot: {out}\n"
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_plot_default_output_beside_the_result(
+    saved: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = tmp_path / "mine.npz"
+    result.write_bytes(saved[".npz"].read_bytes())
+    code, stdout, err = run_main(capsys, "plot", result)
+    assert code == 0, err
+    assert stdout == f"plot: {tmp_path / 'mine.png'}\n"
+    assert (tmp_path / "mine.png").stat().st_size > 1000
+
+
+def test_plot_failures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    absent = tmp_path / "absent.npz"
+    code, out, err = run_main(capsys, "plot", absent)
+    assert (code, out) == (1, "")
+    assert err.strip() == f"sgdfast: cannot read {absent}: No such file or directory"
+
+    other = tmp_path / "other.json"
+    other.write_text("[1, 2]")
+    code, out, err = run_main(capsys, "plot", other)
+    assert code == 1
+    assert err.strip() == f"sgdfast: {other}: not an sgdfast result file"
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["result.txt"], ["RESULT", ".txt"]),
+        (["{npz}", "--out", "figure.jpg"], ["--out", ".jpg"]),
+        (["{npz}", "--monitor", "training_accuracy"], ["--monitor", "training_accuracy"]),
+        (["{npz}", "--monitor", "bogus"], ["--monitor", "bogus"]),
+        ([], ["RESULT"]),
+    ],
+)
+def test_plot_bad_usage(
+    saved: dict[str, Path], capsys: pytest.CaptureFixture[str], args: list[str], names: list[str]
+) -> None:
+    code, out, err = run_main(capsys, "plot", *(a.format(npz=saved[".npz"]) for a in args))
+    assert_usage_error(code, err, *names)
+    assert out == ""
+
+
+# --------------------------------------------------------------------------------------------
+# bench
+# --------------------------------------------------------------------------------------------
+
+
+def test_bench_subprocess(mnist_dir: Path) -> None:
+    proc = run_cli(
+        "bench",
+        "--short",
+        "--samples",
+        "300",
+        "--models",
+        "1",
+        "2",
+        "--dtype",
+        "float32",
+        "--data",
+        mnist_dir,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"data: MNIST from {mnist_dir}"
+    assert lines[1].startswith("machine: ") and "GFLOP/s" in lines[1]
+    assert lines[2] == "workload: [784, 30, 10], m=10, λ=5, 300 samples per epoch"
+    header = lines.index(next(line for line in lines if line.split()[:2] == ["K", "dtype"]))
+    rows = [line.split() for line in lines[header + 2 :]]
+    assert [row[:3] for row in rows] == [
+        ["1", "float32", "numpy"],
+        ["1", "float32", "1"],
+        ["1", "float32", "all"],
+        ["2", "float32", "1"],
+        ["2", "float32", "all"],
+    ]
+    assert all(float(row[3].replace(",", "")) > 0 for row in rows)
+
+
+def test_bench_without_mnist_uses_random_pixels(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--short", "--samples", "100", "--models", "1", "--dtype", "float64"]
+    code, out, err = run_main(capsys, "bench", *args)
+    assert code == 0, err
+    assert out.startswith("data: random pixels (MNIST not found)\n")
+    assert "100 samples per epoch" in out
+
+
+def test_bench_failures(
+    mnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(capsys, "bench", "--data", mnist_dir, "--samples", "5000")
+    assert_usage_error(code, err, "--samples", "1199 training images")
+    code, out, err = run_main(capsys, "bench", "--data", tmp_path)
+    assert (code, out) == (1, "")
+    assert err.startswith("sgdfast: MNIST data not found")
+    code, _, err = run_main(capsys, "bench", "--models", "0")
+    assert_usage_error(code, err, "--models")
+
+
+# --------------------------------------------------------------------------------------------
 # data
 # --------------------------------------------------------------------------------------------
 
 
-def test_data_found(mnist_dir: Path, capsys: pytest.CaptureFixture[str], isolated: Path) -> None:
-    code, out, err = run_main(capsys, "data", "--data", mnist_dir)
-    assert code == 0, err
-    assert f"MNIST:         {mnist_dir}" in out
-    assert f"cache folder:  {isolated}" in out
-    assert "SGDFAST_DATA:  not set" in out
+def test_data_found_subprocess(mnist_dir: Path, isolated: Path) -> None:
+    proc = run_cli("data", "--data", mnist_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"MNIST:         {mnist_dir}",
+        f"cache folder:  {isolated}",
+        "SGDFAST_DATA:  not set",
+    ]
 
 
 def test_data_from_env_var(
@@ -557,10 +807,11 @@ def test_module_help() -> None:
     proc = run_cli("--help")
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: sgdfast")
-    assert "sweep" in proc.stdout and "data" in proc.stdout
+    for command in ("sweep", "threshold", "plot", "bench", "data"):
+        assert f"    {command}" in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["sweep", "data"])
+@pytest.mark.parametrize("command", ["sweep", "threshold", "plot", "bench", "data"])
 def test_subcommand_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
     code, out, _ = run_main(capsys, command, "--help")
     assert code == 0

@@ -12,27 +12,55 @@ if TYPE_CHECKING:
 class ProgressBar:
     """Callback for :func:`sgdfast.sweep`: one tick per epoch of every model.
 
-    Writes to stderr and stays quiet when stderr is not a terminal (tqdm's ``disable=None``),
-    unless ``force=True``.
+    The bar counts model-epochs (models × epochs over all trainers of a sweep, e.g. one per
+    batch size) and shows the ETA, the epoch, and how many models have diverged so far. One
+    update per epoch: nothing is measured that the trainer has not measured already.
+
+    Parameters
+    ----------
+    epochs : int
+        Epochs each trainer runs.
+    n_models : int
+        Models over all trainers.
+    force : bool
+        Show the bar even when stderr is not a terminal. By default it stays quiet there
+        (tqdm's ``disable=None``), so logs and pipes get no control characters.
+    **tqdm_kwargs
+        Passed to ``tqdm`` (e.g. ``file``, ``desc``, ``mininterval``).
     """
 
     def __init__(self, epochs: int, n_models: int, *, force: bool = False, **tqdm_kwargs: Any):
         from tqdm.auto import tqdm
 
+        tqdm_kwargs.setdefault("file", sys.stderr)
+        tqdm_kwargs.setdefault("dynamic_ncols", True)
         self._bar = tqdm(
             total=epochs * n_models,
             unit="model-epoch",
-            file=sys.stderr,
             disable=False if force else None,
-            dynamic_ncols=True,
             **tqdm_kwargs,
         )
-        self._n_models = n_models
+        # Diverged models and batch sizes per trainer: a sweep over several batch sizes
+        # trains one trainer after another, and the bar counts them all.
+        self._diverged: dict[int, int] = {}
+        self._batch_sizes: dict[int, int] = {}
+
+    @property
+    def disabled(self) -> bool:
+        """True when the bar shows nothing (not a terminal and not forced)."""
+        return bool(self._bar.disable)
 
     def __call__(self, trainer: Trainer) -> None:
-        self._bar.update(self._n_models)
-        diverged = int((trainer.diverged_epoch >= 0).sum())
-        self._bar.set_postfix(epoch=trainer.epoch, diverged=diverged)
+        key = id(trainer)
+        self._diverged[key] = int((trainer.diverged_epoch >= 0).sum())
+        self._batch_sizes[key] = trainer.batch_size
+        postfix: dict[str, Any] = {}
+        if len(self._batch_sizes) > 1:
+            postfix["m"] = trainer.batch_size
+        postfix["epoch"] = trainer.epoch
+        postfix["diverged"] = sum(self._diverged.values())
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(trainer.n_models)
 
     def close(self) -> None:
         self._bar.close()

@@ -16,22 +16,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
-import json
 import math
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-
-from . import __version__
-from ._trainer import COSTS, INITS, MONITORS, SweepResult, Trainer, sweep
+from . import __version__, _bench
+from ._result import MONITORS, SAVE_SUFFIXES, SweepResult
+from ._trainer import COSTS, INITS, sweep
 from .data import (
     ENV_VAR,
     MNIST,
@@ -43,6 +39,9 @@ from .data import (
     load_mnist,
     verify_mnist,
 )
+
+if TYPE_CHECKING:
+    from .threshold import ThresholdSearch
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -70,6 +69,12 @@ _OPTION_OF = {
     "dtype": "--dtype",
     "n_threads": "--n-threads",
     "monitor": "--monitor",
+    "start": "--start",
+    "factor": "--factor",
+    "points": "--points",
+    "cost_sample": "--cost-sample",
+    "resolution": "--resolution",
+    "safety_factor": "--safety-factor",
 }
 
 
@@ -399,45 +404,18 @@ def _add_sweep(subparsers: Any) -> None:
         "--out",
         metavar="FILE",
         help=(
-            "save the results: .npz (every array, and the settings as JSON under 'config'), "
-            ".json (the same as lists), or .csv (one row per model and epoch)"
+            "save the results: .npz or .json (everything: curves, settings, weights; "
+            "'sgdfast plot' and SweepResult.load read them back), or .csv (the curves, one "
+            "row per model and epoch)"
         ),
     )
     group.add_argument(
         "--quiet",
         action="store_true",
-        help="no per-epoch progress on stderr (shown only when stderr is a terminal)",
+        help="no progress bar on stderr (shown only when stderr is a terminal)",
     )
     _add_common_options(parser)
     parser.set_defaults(run=_run_sweep, prog=parser.prog)
-
-
-class _Progress:
-    """Sweep callback: one line per epoch on ``stream``."""
-
-    def __init__(self, epochs: int, show_batch_size: bool, stream: IO[str]) -> None:
-        self.epochs = epochs
-        self.show_batch_size = show_batch_size
-        self.stream = stream
-        self.start = time.perf_counter()
-
-    def __call__(self, trainer: Trainer) -> None:
-        prefix = f"m={trainer.batch_size}  " if self.show_batch_size else ""
-        n_diverged = int(np.count_nonzero(trainer.diverged_epoch >= 0))
-        diverged = f"  ({n_diverged} diverged)" if n_diverged else ""
-        elapsed = time.perf_counter() - self.start
-        print(
-            f"{prefix}epoch {trainer.epoch}/{self.epochs}  {elapsed:.1f} s{diverged}",
-            file=self.stream,
-            flush=True,
-        )
-
-
-def _is_tty(stream: IO[str] | None) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError):  # replaced or closed stream
-        return False
 
 
 def _check_output(path: str | None, suffixes: Sequence[str], option: str, prog: str) -> None:
@@ -457,15 +435,12 @@ def _check_output(path: str | None, suffixes: Sequence[str], option: str, prog: 
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
-    _check_output(args.out, tuple(_SAVERS), "--out", args.prog)
+    _check_output(args.out, SAVE_SUFFIXES, "--out", args.prog)
     _check_output(args.plot, PLOT_SUFFIXES, "--plot", args.prog)
     monitor = list(dict.fromkeys(args.monitor))
     data, train, source = _load_data(args)
     evaluation = data.validation if any(m.startswith("evaluation") for m in monitor) else None
     sizes = args.sizes if args.sizes is not None else _default_sizes(train, evaluation)
-    progress = None
-    if not args.quiet and _is_tty(sys.stderr):
-        progress = _Progress(args.epochs, len(set(args.batch_size)) > 1, sys.stderr)
     start = time.perf_counter()
     with _usage_errors(args.prog):
         result = sweep(
@@ -474,7 +449,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
             lmbda=args.lmbda,
             epochs=args.epochs,
             batch_size=args.batch_size,
-            callback=progress,
+            progress=not args.quiet,
             sizes=sizes,
             cost=args.cost,
             init=args.init,
@@ -487,10 +462,17 @@ def _run_sweep(args: argparse.Namespace) -> int:
         )
     elapsed = time.perf_counter() - start
     n_eval = 0 if evaluation is None else len(evaluation)
+    result.config.update(
+        data=None if source is None else str(source),
+        train_size=len(train),
+        validation_size=args.validation_size,
+        evaluation_size=n_eval,
+        n_threads=args.n_threads,
+    )
     _print_sweep_report(result, len(train), n_eval, source, elapsed)
-    config = _sweep_config(args, result, len(train), n_eval, source)
     if args.out is not None:
-        _write(args.out, lambda f: _SAVERS[Path(args.out).suffix.lower()](result, config, f))
+        with _writing(args.out):
+            result.save(args.out)
         print(f"results: {args.out}")
     if args.plot is not None:
         _save_plot(result, args.plot)
@@ -509,7 +491,7 @@ def _print_sweep_report(
         f"{models} of {list(result.sizes)} ({c['cost']} cost, {c['init']} init, {c['dtype']}, "
         f"seed {c['seed']}), {epochs} on {n_train} training images from {source}{evaluation}"
     )
-    for line in _sweep_table(result):
+    for line in result._table_lines():
         print(line)
     rate = result.n_models * n_train * result.epochs / max(elapsed, 1e-9)
     print(f"{models} x {epochs} x {n_train} images in {elapsed:.2f} s: {rate:,.0f} model-samples/s")
@@ -519,152 +501,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _format_value(name: str, value: float) -> str:
-    if not math.isfinite(value):
-        return "-"
-    return f"{value:.4f}" if name.endswith("accuracy") else f"{value:.5g}"
-
-
-def _sweep_table(result: SweepResult) -> list[str]:
-    """One line per model: eta, lmbda, m, the last value of each monitor, divergence."""
-    monitor = list(result.config["monitor"])
-    rows = [["model", "eta", "lmbda", "m", *monitor]]
-    notes = [""]
-    for k in range(result.n_models):
-        values = [_format_value(name, getattr(result, name)[k, -1]) for name in monitor]
-        rows.append(
-            [
-                str(k),
-                f"{result.eta[k]:g}",
-                f"{result.lmbda[k]:g}",
-                str(result.batch_size[k]),
-                *values,
-            ]
-        )
-        notes.append(f"diverged at epoch {result.diverged_epoch[k]}" if result.diverged[k] else "")
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        ("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) + "  " + note).rstrip()
-        for row, note in zip(rows, notes)
-    ]
-
-
-def _sweep_config(
-    args: argparse.Namespace,
-    result: SweepResult,
-    n_train: int,
-    n_eval: int,
-    source: Path | None,
-) -> dict[str, Any]:
-    """The settings of a sweep, JSON-serialisable."""
-    config: dict[str, Any] = {
-        "sgdfast_version": __version__,
-        "data": None if source is None else str(source),
-        "train_size": n_train,
-        "validation_size": args.validation_size,
-        "evaluation_size": n_eval,
-        "sizes": list(result.sizes),
-        "epochs": result.epochs,
-        "eta": list(args.eta),
-        "lmbda": list(args.lmbda),
-        "batch_size": list(args.batch_size),
-        "n_threads": args.n_threads,
-    }
-    config.update({k: list(v) if isinstance(v, tuple) else v for k, v in result.config.items()})
-    return config
-
-
-# Writing results. Each saver writes to an open binary file.
-
-
-def _result_arrays(result: SweepResult) -> dict[str, np.ndarray]:
-    """Every array of the result, by name; weights_0, biases_0, ... per layer."""
-    arrays = {
-        "eta": result.eta,
-        "lmbda": result.lmbda,
-        "batch_size": result.batch_size,
-        "sizes": np.asarray(result.sizes),
-        "epochs": np.asarray(result.epochs),
-        "diverged_epoch": result.diverged_epoch,
-    }
-    for name in MONITORS:
-        values = getattr(result, name)
-        if values is not None:
-            arrays[name] = values
-    for i, (w, b) in enumerate(zip(result.weights, result.biases)):
-        arrays[f"weights_{i}"] = w
-        arrays[f"biases_{i}"] = b
-    return arrays
-
-
-def _save_npz(result: SweepResult, config: dict[str, Any], f: IO[bytes]) -> None:
-    arrays: dict[str, Any] = {**_result_arrays(result), "config": np.asarray(json.dumps(config))}
-    np.savez_compressed(f, **arrays)
-
-
-def _json_list(a: np.ndarray) -> Any:
-    """``a.tolist()`` with NaN and infinities as None (JSON has no NaN)."""
-    if a.dtype.kind != "f":
-        return a.tolist()
-    out = a.astype(object)
-    out[~np.isfinite(a)] = None
-    return out.tolist()
-
-
-def _save_json(result: SweepResult, config: dict[str, Any], f: IO[bytes]) -> None:
-    document = {"config": config, **{k: _json_list(v) for k, v in _result_arrays(result).items()}}
-    f.write(json.dumps(document, allow_nan=False).encode())
-
-
-def _save_csv(result: SweepResult, config: dict[str, Any], f: IO[bytes]) -> None:
-    monitor = list(result.config["monitor"])
-    with _text(f) as text:
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["model", "eta", "lmbda", "batch_size", "epoch", *monitor])
-        for k in range(result.n_models):
-            for epoch in range(result.epochs):
-                values = [float(getattr(result, name)[k, epoch]) for name in monitor]
-                writer.writerow(
-                    [
-                        k,
-                        float(result.eta[k]),
-                        float(result.lmbda[k]),
-                        int(result.batch_size[k]),
-                        epoch,
-                        *(v if math.isfinite(v) else "" for v in values),
-                    ]
-                )
-
-
 @contextlib.contextmanager
-def _text(f: IO[bytes]) -> Iterator[IO[str]]:
-    wrapper = io.TextIOWrapper(f, encoding="utf-8", newline="")
+def _writing(path: str) -> Iterator[None]:
+    """On an I/O error while writing ``path``, a message that names the file."""
     try:
-        yield wrapper
-    finally:
-        wrapper.flush()
-        wrapper.detach()  # leave f open for its owner
-
-
-_SAVERS: dict[str, Callable[[SweepResult, dict[str, Any], IO[bytes]], None]] = {
-    ".npz": _save_npz,
-    ".json": _save_json,
-    ".csv": _save_csv,
-}
-
-
-def _write(path: str, save: Callable[[IO[bytes]], None]) -> None:
-    """Write a file through ``save(f)``; on an I/O error, a message that names the file."""
-    try:
-        with open(path, "wb") as f:
-            save(f)
+        yield
     except OSError as e:
         raise OSError(f"cannot write {path}: {e.strerror or e}") from e
 
 
-def _save_plot(result: SweepResult, path: str) -> None:
-    """The training cost (or the first monitored quantity) per epoch, and every other
-    monitored quantity in a panel beside it."""
+def _save_plot(result: SweepResult, path: str, monitors: Sequence[str] | None = None) -> None:
+    """One panel per monitored quantity (default: all, the training cost first), each a
+    curve per model."""
     # An Agg canvas of its own rather than pyplot: works without a display, and leaves the
     # process's backend and open figures alone when main() runs inside a notebook.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -672,19 +520,337 @@ def _save_plot(result: SweepResult, path: str) -> None:
 
     from .plotting import plot_cost
 
-    monitored = list(result.config["monitor"])
-    first = "training_cost" if "training_cost" in monitored else monitored[0]
-    panels = [first] + [name for name in MONITORS if name in monitored and name != first]
-    ncols = min(len(panels), 2)
-    nrows = -(-len(panels) // ncols)
+    if monitors is None:
+        monitored = list(result.config.get("monitor", result.monitored))
+        first = "training_cost" if "training_cost" in monitored else monitored[0]
+        monitors = [first] + [name for name in MONITORS if name in monitored and name != first]
+    ncols = min(len(monitors), 2)
+    nrows = -(-len(monitors) // ncols)
     fig = Figure(figsize=(6.5 * ncols, 4.5 * nrows), constrained_layout=True)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax, name in zip(axes.flat, panels):
+    for ax, name in zip(axes.flat, monitors):
         plot_cost(result, monitor=name, ax=ax)
-    for ax in axes.flat[len(panels) :]:
+    for ax in axes.flat[len(monitors) :]:
         ax.set_visible(False)
-    _write(path, lambda f: fig.savefig(f, format=Path(path).suffix.lower()[1:]))
+    with _writing(path):
+        fig.savefig(path, format=Path(path).suffix.lower()[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# sgdfast threshold
+# --------------------------------------------------------------------------------------------
+
+
+_THRESHOLD_DESCRIPTION = """\
+Find the learning-rate threshold on MNIST as chapter 3 of Nielsen's book does:
+the largest eta at which the training cost still decreases during the first few
+epochs. Starting from --start, eta is multiplied (or divided) by --factor until
+the threshold is bracketed, then refined inside the bracket in one fused run of
+many learning rates. The recommended eta is half the threshold, as in the book.
+With no options: the book's [784, 30, 10] network, lmbda = 5, mini-batches of 10.
+"""
+
+_THRESHOLD_EPILOG = """\
+examples:
+  sgdfast threshold
+      the book's search: it lands near eta = 0.5, recommending about 0.25
+  sgdfast threshold --train-size 5000 --lmbda 0 --plot search.png
+      a quicker search on 5,000 images without regularisation, and its figure
+"""
+
+
+def _add_threshold(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "threshold",
+        help="find the largest eta at which the training cost still decreases",
+        description=_THRESHOLD_DESCRIPTION,
+        epilog=_THRESHOLD_EPILOG,
+    )
+    group = parser.add_argument_group("search")
+    group.add_argument(
+        "--start", type=_positive_float, default=0.01, metavar="ETA", help="first eta tried"
+    )
+    group.add_argument(
+        "--factor",
+        type=_positive_float,
+        default=10.0,
+        help="eta is multiplied or divided by this until the threshold is bracketed (> 1)",
+    )
+    group.add_argument(
+        "--epochs",
+        type=_positive_float,
+        default=1.0,
+        help="training per probe, in epochs (may be a fraction)",
+    )
+    group.add_argument(
+        "--points",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="training-cost measurements per probe, evenly spaced over its training",
+    )
+    group.add_argument(
+        "--cost-sample",
+        type=_positive_int,
+        default=2000,
+        metavar="N",
+        help="training images the cost is measured on (a fixed random subset)",
+    )
+    group.add_argument(
+        "--resolution",
+        type=_positive_float,
+        default=0.05,
+        help="largest relative step between the learning rates of the refinement",
+    )
+    group.add_argument(
+        "--safety-factor",
+        type=_positive_float,
+        default=2.0,
+        metavar="F",
+        help="the recommended eta is the threshold divided by F (the book: 2)",
+    )
+    group.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="save the search as a figure (.png, .svg or .pdf): the probes' cost curves, and "
+        "each probe's class against eta with the bracket, threshold and recommendation",
+    )
+    group = parser.add_argument_group("the network being tuned")
+    group.add_argument(
+        "--lmbda", type=_non_negative_float, default=5.0, help="L2 regularisation parameter"
+    )
+    group.add_argument(
+        "--batch-size", type=_positive_int, default=10, metavar="M", help="mini-batch size m"
+    )
+    _add_network_options(parser)
+    _add_data_options(parser)
+    _add_common_options(parser)
+    parser.set_defaults(run=_run_threshold, prog=parser.prog)
+
+
+def _run_threshold(args: argparse.Namespace) -> int:
+    from .threshold import ThresholdNotFoundError, find_threshold
+
+    if args.factor <= 1:
+        raise UsageError(f"argument --factor: must be > 1, got {args.factor:g}", args.prog)
+    _check_output(args.plot, PLOT_SUFFIXES, "--plot", args.prog)
+    _, train, source = _load_data(args)
+    sizes = args.sizes if args.sizes is not None else _default_sizes(train, None)
+    print(f"{len(train)} training images from {source}")
+    sys.stdout.flush()
+    try:
+        with _usage_errors(args.prog):
+            search = find_threshold(
+                train,
+                start=args.start,
+                factor=args.factor,
+                lmbda=args.lmbda,
+                batch_size=args.batch_size,
+                epochs=args.epochs,
+                points=args.points,
+                cost_sample=args.cost_sample,
+                resolution=args.resolution,
+                safety_factor=args.safety_factor,
+                seed=args.seed,
+                sizes=sizes,
+                cost=args.cost,
+                init=args.init,
+                dtype=args.dtype,
+                independent_init=args.independent_init,
+                n_threads=args.n_threads,
+            )
+    except ThresholdNotFoundError as e:
+        _report(f"no threshold found: {e}")
+        return 1
+    print(search)
+    if args.plot is not None:
+        _save_threshold_plot(search, args.plot)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+def _save_threshold_plot(search: ThresholdSearch, path: str) -> None:
+    """The probes' curves beside the threshold plot (see :func:`_save_plot` for the canvas)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .plotting import plot_probes, plot_threshold
+
+    fig = Figure(figsize=(13, 4.5), constrained_layout=True)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    plot_probes(search, ax=left)
+    plot_threshold(search, ax=right)
+    with _writing(path):
+        fig.savefig(path, format=Path(path).suffix.lower()[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# sgdfast plot
+# --------------------------------------------------------------------------------------------
+
+
+_PLOT_DESCRIPTION = """\
+Plot a result saved by 'sgdfast sweep --out' (or SweepResult.save): one panel
+per monitored quantity, one curve per model.
+"""
+
+_PLOT_EPILOG = """\
+examples:
+  sgdfast plot result.npz
+      writes result.png beside it
+  sgdfast plot curves.csv --monitor evaluation_accuracy --out accuracy.svg
+"""
+
+
+def _add_plot(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plot",
+        help="plot a saved result (.npz, .json or .csv)",
+        description=_PLOT_DESCRIPTION,
+        epilog=_PLOT_EPILOG,
+    )
+    parser.add_argument("result", metavar="RESULT", help="a result file: .npz, .json or .csv")
+    parser.add_argument(
+        "-o",
+        "--out",
+        metavar="FILE",
+        help="the figure: .png, .svg or .pdf (default: RESULT with the suffix .png)",
+    )
+    parser.add_argument(
+        "--monitor",
+        choices=MONITORS,
+        nargs="+",
+        metavar="NAME",
+        help=(
+            f"the quantities to plot, any of: {', '.join(MONITORS)} (default: every one "
+            "the result holds, the training cost first)"
+        ),
+    )
+    _add_common_options(parser)
+    parser.set_defaults(run=_run_plot, prog=parser.prog)
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    _check_output(args.result, SAVE_SUFFIXES, "RESULT", args.prog)
+    out = args.out if args.out is not None else str(Path(args.result).with_suffix(".png"))
+    _check_output(out, PLOT_SUFFIXES, "--out", args.prog)
+    try:
+        result = SweepResult.load(args.result)
+    except OSError as e:
+        raise OSError(f"cannot read {args.result}: {e.strerror or e}") from e
+    monitors = None
+    if args.monitor is not None:
+        monitors = list(dict.fromkeys(args.monitor))
+        missing = [name for name in monitors if name not in result.monitored]
+        if missing:
+            raise UsageError(
+                f"argument --monitor: {args.result} holds no {', '.join(missing)} (it has: "
+                f"{', '.join(result.monitored) or 'nothing'})",
+                args.prog,
+            )
+    elif not result.monitored:
+        raise DataError(f"{args.result}: the result holds no curves to plot")
+    _save_plot(result, out, monitors)
+    print(f"plot: {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# sgdfast bench
+# --------------------------------------------------------------------------------------------
+
+
+_BENCH_DESCRIPTION = """\
+Measure the engine's throughput on this machine against the numpy reference,
+in one run: the book's workload ([784, 30, 10], m = 10, lmbda = 5), one epoch
+over the first N MNIST training images (random pixels if MNIST is not found),
+for several numbers K of models trained at once, on one thread and on all.
+GFLOP/s counts 6 * sum(n_in * n_out) per model-sample; '% peak' compares with
+numpy's float32 matrix product measured in the same run.
+"""
+
+_BENCH_EPILOG = """\
+examples:
+  sgdfast bench --short           a quick look (about half a minute)
+  sgdfast bench --models 64 --dtype float32
+"""
+
+
+def _add_bench(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure training throughput on this machine",
+        description=_BENCH_DESCRIPTION,
+        epilog=_BENCH_EPILOG,
+    )
+    parser.add_argument(
+        "--short",
+        action="store_true",
+        help="a quick run: 2,000 images, K = 1 and 8, one repeat",
+    )
+    parser.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help="training images per epoch (default: 10000; 2000 with --short)",
+    )
+    parser.add_argument(
+        "--models",
+        type=_positive_int,
+        nargs="+",
+        metavar="K",
+        help="numbers of models trained at once (default: 1 8 64 256; 1 8 with --short)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=_bench.DTYPES,
+        nargs="+",
+        default=list(_bench.DTYPES),
+        metavar="DTYPE",
+        help="floating-point types to measure",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_positive_int,
+        metavar="R",
+        help="each figure is the median of R runs (default: 3; 1 with --short)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help=f"MNIST as for 'sgdfast sweep' (default: ${ENV_VAR}, else the cache folder)",
+    )
+    _add_common_options(parser)
+    parser.set_defaults(run=_run_bench, prog=parser.prog)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    n = args.samples or (2_000 if args.short else 10_000)
+    try:
+        # The first N training images, whatever the validation split.
+        images = load_mnist(args.data, download=False, validation_size=1).train
+        where = f"MNIST from {find_mnist(args.data)}"
+    except DataNotFoundError:
+        if args.data is not None:
+            raise
+        images = _bench.synthetic_data(n)
+        where = "random pixels (MNIST not found)"
+    if n > len(images):
+        raise UsageError(
+            f"argument --samples: {n} is more than the {len(images)} training images", args.prog
+        )
+    print(f"data: {where}")
+    _bench.report(
+        images[:n],
+        models=args.models or ([1, 8] if args.short else [1, 8, 64, 256]),
+        dtypes=list(dict.fromkeys(args.dtype)),
+        repeats=args.repeats or (1 if args.short else 3),
+        sgemm_n=1024 if args.short else 4096,
+        write=lambda line: print(line, flush=True),
+    )
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -775,7 +941,7 @@ def _run_data(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-_COMMANDS = (_add_sweep, _add_data)
+_COMMANDS = (_add_sweep, _add_threshold, _add_plot, _add_bench, _add_data)
 
 _MAIN_DESCRIPTION = """\
 Fast learning-rate sweeps for small sigmoid networks on MNIST (Nielsen's book,
@@ -784,9 +950,13 @@ chapter 3): many mini-batch SGD runs of one network at once, on every core.
 
 _MAIN_EPILOG = """\
 examples:
-  sgdfast data --download         fetch MNIST into the cache folder
-  sgdfast sweep --plot cost.png   chapter 3's learning-rate experiment
-  sgdfast sweep --help            every option of a subcommand
+  sgdfast data --download          fetch MNIST into the cache folder
+  sgdfast sweep --plot cost.png    chapter 3's learning-rate experiment
+  sgdfast sweep --out result.npz   the same, results saved...
+  sgdfast plot result.npz          ...and plotted later (result.png)
+  sgdfast threshold                find the eta at which training stops converging
+  sgdfast bench --short            how fast this machine trains
+  sgdfast sweep --help             every option of a subcommand
 """
 
 
