@@ -48,13 +48,34 @@ impl Cost {
     }
 }
 
-/// One model's parameters of layers 2.. as borrowed row-major slices, and its layer sizes.
+/// Where model `g`'s layers 2.. live in a group: `weights[l - 1]` holds every model's layer-l
+/// matrix (sizes[l+1] × sizes[l], row-major), model after model; `biases` likewise.
 pub struct Tail<'a, T> {
     /// Layer sizes of the whole network, input first.
     pub sizes: &'a [usize],
-    /// `weights[l]`: layer l+1's (sizes[l+2] × sizes[l+1]) matrix.
-    pub weights: Vec<&'a [T]>,
-    pub biases: Vec<&'a [T]>,
+    pub weights: &'a [Vec<T>],
+    pub biases: &'a [Vec<T>],
+    pub g: usize,
+}
+
+/// The slice of model `g`'s layer `l` (l ≥ 1) in per-group storage.
+fn range(sizes: &[usize], l: usize, g: usize, weights: bool) -> std::ops::Range<usize> {
+    let len = if weights {
+        sizes[l + 1] * sizes[l]
+    } else {
+        sizes[l + 1]
+    };
+    g * len..(g + 1) * len
+}
+
+impl<T> Tail<'_, T> {
+    fn weight(&self, l: usize) -> &[T] {
+        &self.weights[l - 1][range(self.sizes, l, self.g, true)]
+    }
+
+    fn bias(&self, l: usize) -> &[T] {
+        &self.biases[l - 1][range(self.sizes, l, self.g, false)]
+    }
 }
 
 /// Scratch for one model's pass over a batch of at most `m` samples.
@@ -120,13 +141,7 @@ pub fn forward<T: Float>(tail: &Tail<'_, T>, b1: &[T], z1: &[T], m: usize, s: &m
         let n_out = tail.sizes[l + 1];
         let (before, after) = s.act.split_at_mut(l);
         let out = &mut after[0][..n_out * m];
-        affine(
-            tail.weights[l - 1],
-            tail.biases[l - 1],
-            &before[l - 1],
-            m,
-            out,
-        );
+        affine(tail.weight(l), tail.bias(l), &before[l - 1], m, out);
         if l == n_layers - 1 {
             s.z_out[..n_out * m].copy_from_slice(out);
         }
@@ -173,8 +188,9 @@ pub fn score<T: Float>(
 pub fn backward_and_update<T: Float>(
     cost: Cost,
     sizes: &[usize],
-    weights: &mut [&mut [T]],
-    biases: &mut [&mut [T]],
+    weights: &mut [Vec<T>],
+    biases: &mut [Vec<T>],
+    g: usize,
     b1: &mut [T],
     labels: &[u32],
     m: usize,
@@ -198,7 +214,7 @@ pub fn backward_and_update<T: Float>(
     }
     for l in (1..n_layers).rev() {
         let (n_in, n_out) = (sizes[l], sizes[l + 1]);
-        let w = &weights[l - 1];
+        let w = &weights[l - 1][range(sizes, l, g, true)];
         let (lower, upper) = s.delta.split_at_mut(l);
         let (d_in, d_out) = (&mut lower[l - 1][..n_in * m], &upper[0][..n_out * m]);
         d_in.fill(T::ZERO);
@@ -218,7 +234,8 @@ pub fn backward_and_update<T: Float>(
     for l in 1..n_layers {
         let (n_in, n_out) = (sizes[l], sizes[l + 1]);
         let (d, a) = (&s.delta[l], &s.act[l - 1]);
-        let (w, b) = (&mut weights[l - 1], &mut biases[l - 1]);
+        let w = &mut weights[l - 1][range(sizes, l, g, true)];
+        let b = &mut biases[l - 1][range(sizes, l, g, false)];
         for i in 0..n_out {
             let d_row = &d[i * m..(i + 1) * m];
             for j in 0..n_in {
