@@ -66,14 +66,14 @@ fn contiguous<'py, T: numpy::Element>(
 }
 
 /// Borrow `array` as a contiguous array of `T`, or explain why it is not one.
-fn as_typed<'py, T: numpy::Element>(
+pub(crate) fn as_typed<'py, T: numpy::Element>(
     array: &Bound<'py, PyAny>,
     name: &str,
 ) -> PyResult<numpy::PyReadonlyArrayDyn<'py, T>> {
     let typed = array.cast::<PyArrayDyn<T>>().map_err(|_| {
         let found = array
             .cast::<PyUntypedArray>()
-            .map(|a| a.dtype().to_string())
+            .map(|a| format!("an array of {}", a.dtype()))
             .unwrap_or_else(|_| array.get_type().to_string());
         PyTypeError::new_err(format!(
             "{name}: expected a numpy array of {}, got {found}",
@@ -126,6 +126,19 @@ fn not_contiguous(e: numpy::AsSliceError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
+/// `n_threads=None`: rayon's global pool (honours `RAYON_NUM_THREADS`); n: a local pool.
+pub(crate) fn local_pool(n_threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
+    match n_threads {
+        None => Ok(None),
+        Some(0) => Err(PyValueError::new_err("n_threads: must be >= 1")),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map(Some)
+            .map_err(|e| PyValueError::new_err(format!("n_threads: {e}"))),
+    }
+}
+
 impl PyEngine {
     fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
@@ -172,16 +185,7 @@ impl PyEngine {
                 "cost: unknown cost {cost:?}; expected 'cross_entropy' or 'quadratic'"
             ))
         })?;
-        let pool = match n_threads {
-            None => None,
-            Some(0) => return Err(PyValueError::new_err("n_threads: must be >= 1")),
-            Some(n) => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| PyValueError::new_err(format!("n_threads: {e}")))?,
-            ),
-        };
+        let pool = local_pool(n_threads)?;
         let spec = Spec {
             sizes,
             cost,

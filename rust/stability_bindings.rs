@@ -7,12 +7,12 @@
 //! `ValueError` (wrong shape or values), each naming the argument.
 
 use numpy::{
-    dtype, IntoPyArray, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
-    PyUntypedArrayMethods,
+    IntoPyArray, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::bindings::{as_typed, local_pool};
 use crate::engine::hessian::{n_params, Model, TrainingCost, TASK_SAMPLES};
 use crate::engine::Cost;
 
@@ -20,32 +20,6 @@ use crate::engine::Cost;
 const CHUNK_FLOPS: f64 = 2e9;
 /// Bound on the per-task partial sums held at once while multiplying many vectors.
 const CHUNK_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
-
-/// Borrow `array` as a C-contiguous numpy array of `T`, or explain why it is not one.
-fn borrow<'py, T: numpy::Element>(
-    array: &Bound<'py, PyAny>,
-    name: &str,
-) -> PyResult<PyReadonlyArrayDyn<'py, T>> {
-    let typed = array.cast::<PyArrayDyn<T>>().map_err(|_| {
-        let found = array
-            .cast::<PyUntypedArray>()
-            .map(|a| format!("an array of {}", a.dtype()))
-            .unwrap_or_else(|_| array.get_type().to_string());
-        PyTypeError::new_err(format!(
-            "{name}: expected a numpy array of {}, got {found}",
-            dtype::<T>(array.py())
-        ))
-    })?;
-    let ro = typed
-        .try_readonly()
-        .map_err(|e| PyValueError::new_err(format!("{name}: {e}")))?;
-    if !ro.is_c_contiguous() {
-        return Err(PyValueError::new_err(format!(
-            "{name}: must be C-contiguous"
-        )));
-    }
-    Ok(ro)
-}
 
 fn check_shape<T: numpy::Element>(
     array: &PyReadonlyArrayDyn<'_, T>,
@@ -123,7 +97,7 @@ impl<'py> Inputs<'py> {
             .zip(sizes.windows(2))
             .enumerate()
             .map(|(l, (w, s))| {
-                let w = borrow::<f64>(w, "weights")?;
+                let w = as_typed::<f64>(w, "weights")?;
                 check_shape(&w, &format!("weights: layer {l}"), &[s[1], s[0]])?;
                 Ok(w)
             })
@@ -133,19 +107,19 @@ impl<'py> Inputs<'py> {
             .zip(&sizes[1..])
             .enumerate()
             .map(|(l, (b, &n_out))| {
-                let b = borrow::<f64>(b, "biases")?;
+                let b = as_typed::<f64>(b, "biases")?;
                 check_shape(&b, &format!("biases: layer {l}"), &[n_out])?;
                 Ok(b)
             })
             .collect::<PyResult<Vec<_>>>()?;
-        let y = borrow::<i64>(y, "y")?;
+        let y = as_typed::<i64>(y, "y")?;
         if y.ndim() != 1 {
             return Err(PyValueError::new_err(format!(
                 "y: expected a 1-D array of labels, got shape {}",
                 py_shape(y.shape())
             )));
         }
-        let x = borrow::<f64>(x, "X")?;
+        let x = as_typed::<f64>(x, "X")?;
         check_shape(&x, "X", &[y.shape()[0], sizes[0]])?;
         Ok(Inputs {
             sizes,
@@ -171,19 +145,6 @@ impl<'py> Inputs<'py> {
             lmbda,
             n_train,
         )?)
-    }
-}
-
-/// `n_threads=None`: rayon's global pool (honours `RAYON_NUM_THREADS`); n: a local pool.
-fn local_pool(n_threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
-    match n_threads {
-        None => Ok(None),
-        Some(0) => Err(PyValueError::new_err("n_threads: must be >= 1")),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map(Some)
-            .map_err(|e| PyValueError::new_err(format!("n_threads: {e}"))),
     }
 }
 
@@ -241,7 +202,7 @@ pub fn hessian_vector_product<'py>(
     let inputs = Inputs::new(sizes, cost, &weights, &biases, &x, &y)?;
     let pool = local_pool(n_threads)?;
     let p = n_params(&inputs.sizes);
-    let v = borrow::<f64>(&v, "v")?;
+    let v = as_typed::<f64>(&v, "v")?;
     let shape = v.shape().to_vec();
     let k = match shape[..] {
         [n] if n == p => 1,

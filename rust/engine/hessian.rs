@@ -678,19 +678,7 @@ impl<'c> Pass<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic pseudo-random values in [−scale/2, scale/2) (xorshift).
-    fn values(n: usize, seed: u64, scale: f64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                scale * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
-            })
-            .collect()
-    }
+    use crate::engine::test_values;
 
     /// The model of flat parameters `theta`.
     fn model_at<'a>(sizes: &'a [usize], cost: Cost, theta: &'a [f64]) -> Model<'a> {
@@ -719,8 +707,8 @@ mod tests {
             Problem {
                 sizes: sizes.to_vec(),
                 cost,
-                theta: values(n_params(sizes), 3, 3.0),
-                x: values(n * sizes[0], 1, 2.0)
+                theta: test_values(n_params(sizes), 3, 3.0),
+                x: test_values(n * sizes[0], 1, 2.0)
                     .iter()
                     .map(|v| v + 0.5)
                     .collect(),
@@ -798,7 +786,7 @@ mod tests {
     fn hvp_matches_finite_differences_of_the_gradient() {
         for p in problems() {
             for seed in [5, 6] {
-                let v = values(p.theta.len(), seed, 2.0);
+                let v = test_values(p.theta.len(), seed, 2.0);
                 let hv = p.hvp(&v);
                 let h = 1e-5;
                 let (gp, gm) = (
@@ -818,7 +806,10 @@ mod tests {
     #[test]
     fn hessian_is_symmetric() {
         for p in problems() {
-            let (u, v) = (values(p.theta.len(), 7, 2.0), values(p.theta.len(), 8, 2.0));
+            let (u, v) = (
+                test_values(p.theta.len(), 7, 2.0),
+                test_values(p.theta.len(), 8, 2.0),
+            );
             let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
             let (uhv, vhu) = (dot(&u, &p.hvp(&v)), dot(&v, &p.hvp(&u)));
             assert!(
@@ -831,7 +822,7 @@ mod tests {
     #[test]
     fn l2_term_adds_lmbda_over_n_train_times_the_weights_part() {
         let mut p = Problem::new(&[5, 4, 3], Cost::CrossEntropy, 90);
-        let v = values(p.theta.len(), 9, 2.0);
+        let v = test_values(p.theta.len(), 9, 2.0);
         let with = p.hvp(&v);
         p.lmbda = 0.0;
         let without = p.hvp(&v);
@@ -850,7 +841,7 @@ mod tests {
     fn batched_vectors_give_the_same_bits_as_single_ones() {
         let p = Problem::new(&[5, 4, 3, 3], Cost::Quadratic, TASK_SAMPLES + 77);
         let n = p.theta.len();
-        let vs = values(3 * n, 11, 2.0);
+        let vs = test_values(3 * n, 11, 2.0);
         let batched = p.hvp(&vs);
         for (i, v) in vs.chunks_exact(n).enumerate() {
             assert_eq!(p.hvp(v), batched[i * n..(i + 1) * n]);
@@ -860,7 +851,7 @@ mod tests {
     #[test]
     fn results_do_not_depend_on_the_thread_count() {
         let p = Problem::new(&[20, 7, 4], Cost::CrossEntropy, 3 * TASK_SAMPLES + 5);
-        let v = values(p.theta.len(), 12, 2.0);
+        let v = test_values(p.theta.len(), 12, 2.0);
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

@@ -723,16 +723,11 @@ impl_kernels!(
 mod tests {
     use super::*;
 
-    /// A small deterministic generator for test data (xorshift).
+    /// Test data in [−0.5, 0.5) as `T`.
     fn values<T: Float>(n: usize, seed: u64) -> Vec<T> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                T::from_f64((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
-            })
+        crate::engine::test_values(n, seed, 1.0)
+            .into_iter()
+            .map(T::from_f64)
             .collect()
     }
 

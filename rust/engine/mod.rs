@@ -658,3 +658,17 @@ impl<T: Kernels> Engine<T> {
 
 #[cfg(test)]
 mod tests;
+
+/// Deterministic test data in [−scale/2, scale/2) (xorshift), shared by the unit tests.
+#[cfg(test)]
+pub(crate) fn test_values(n: usize, seed: u64, scale: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            scale * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+        })
+        .collect()
+}

@@ -5,18 +5,6 @@
 
 use super::*;
 
-fn values(n: usize, seed: u64, scale: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            scale * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
-        })
-        .collect()
-}
-
 #[derive(Clone)]
 struct Problem {
     sizes: Vec<usize>,
@@ -34,13 +22,13 @@ impl Problem {
             weights: layers
                 .clone()
                 .enumerate()
-                .map(|(l, w)| values(n_models * w[0] * w[1], 10 + l as u64, 2.0))
+                .map(|(l, w)| test_values(n_models * w[0] * w[1], 10 + l as u64, 2.0))
                 .collect(),
             biases: layers
                 .enumerate()
-                .map(|(l, w)| values(n_models * w[1], 20 + l as u64, 2.0))
+                .map(|(l, w)| test_values(n_models * w[1], 20 + l as u64, 2.0))
                 .collect(),
-            x: values(n * sizes[0], 1, 2.0)
+            x: test_values(n * sizes[0], 1, 2.0)
                 .iter()
                 .map(|v| v + 0.5)
                 .collect(),
