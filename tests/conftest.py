@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -39,3 +43,22 @@ def small_data() -> Dataset:
 @pytest.fixture
 def small_eval() -> Dataset:
     return make_classification(50, 12, 3, seed=1)
+
+
+def assert_main_thread_keeps_running(
+    work: Callable[[], object], *, min_seconds: float, max_gap: float = 0.1
+) -> None:
+    """Run ``work`` in a thread and check the main thread is never blocked for long: the GIL
+    is released while it runs."""
+    worker = threading.Thread(target=work)
+    start = time.perf_counter()
+    worker.start()
+    ticks = []
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+        time.sleep(0.001)
+    worker.join()
+    elapsed = time.perf_counter() - start
+    gaps = np.diff([start, *ticks])
+    assert elapsed > min_seconds, "too short to tell"
+    assert gaps.max() < min(max_gap, elapsed / 2), f"main thread blocked for {gaps.max():.2f}s"

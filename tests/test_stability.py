@@ -3,8 +3,6 @@ Euler / gradient-descent analogy."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -17,7 +15,7 @@ import numpy as np
 import pytest
 
 import sgdfast
-from conftest import make_classification
+from conftest import assert_main_thread_keeps_running, make_classification
 from sgdfast import _core, _seeding, reference
 from sgdfast import stability as st
 
@@ -138,18 +136,7 @@ def test_hessian_vector_products_release_the_gil():
     big = make_classification(4000, 784, 10, seed=0)
     op = st.HessianOperator(big, *params((784, 30, 10), init="default"), n_threads=1)
     V = np.random.default_rng(4).standard_normal((8, op.n_params))
-    worker = threading.Thread(target=op.matvec, args=(V,))
-    start = time.perf_counter()
-    worker.start()
-    ticks = []
-    while worker.is_alive():
-        ticks.append(time.perf_counter())
-        time.sleep(0.001)
-    worker.join()
-    elapsed = time.perf_counter() - start
-    gaps = np.diff([start, *ticks])
-    assert elapsed > 0.1, "too short to tell"
-    assert gaps.max() < min(0.05, elapsed / 2), f"main thread blocked for {gaps.max():.2f}s"
+    assert_main_thread_keeps_running(lambda: op.matvec(V), min_seconds=0.1, max_gap=0.05)
 
 
 # --------------------------------------------------------------------------------------------
