@@ -147,175 +147,103 @@ mod x86 {
     use super::Vector;
     use std::arch::x86_64::*;
 
-    #[derive(Clone, Copy)]
-    pub struct F32x16(__m512);
-    #[derive(Clone, Copy)]
-    pub struct F64x8(__m512d);
-    /// Sixteen f32 lanes as two AVX2 registers (lanes 0–7, 8–15).
-    #[derive(Clone, Copy)]
-    pub struct F32x8x2(__m256, __m256);
-    #[derive(Clone, Copy)]
-    pub struct F64x4x2(__m256d, __m256d);
+    /// One vector as one AVX-512 register.
+    macro_rules! one_register {
+        ($name:ident, $t:ty, $lanes:literal, $v:ty, $zero:ident, $load:ident, $store:ident,
+         $mul:ident, $splat:ident, $fma:ident) => {
+            #[derive(Clone, Copy)]
+            pub struct $name($v);
 
-    impl Vector<f32, 16> for F32x16 {
-        #[inline(always)]
-        fn zero() -> Self {
-            unsafe { F32x16(_mm512_setzero_ps()) }
-        }
-        #[inline(always)]
-        fn load(v: &[f32; 16]) -> Self {
-            unsafe { F32x16(_mm512_loadu_ps(v.as_ptr())) }
-        }
-        #[inline(always)]
-        fn to_array(self) -> [f32; 16] {
-            let mut out = [0.0; 16];
-            unsafe { _mm512_storeu_ps(out.as_mut_ptr(), self.0) };
-            out
-        }
-        #[inline(always)]
-        fn scale(self, a: f32) -> Self {
-            unsafe { F32x16(_mm512_mul_ps(self.0, _mm512_set1_ps(a))) }
-        }
-        #[inline(always)]
-        fn mul_add_scalar(a: f32, x: Self, acc: Self) -> Self {
-            unsafe { F32x16(_mm512_fmadd_ps(_mm512_set1_ps(a), x.0, acc.0)) }
-        }
-        #[inline(always)]
-        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
-            unsafe { F32x16(_mm512_fmadd_ps(w.0, x.0, acc.0)) }
-        }
+            impl Vector<$t, $lanes> for $name {
+                #[inline(always)]
+                fn zero() -> Self {
+                    unsafe { $name($zero()) }
+                }
+                #[inline(always)]
+                fn load(v: &[$t; $lanes]) -> Self {
+                    unsafe { $name($load(v.as_ptr())) }
+                }
+                #[inline(always)]
+                fn to_array(self) -> [$t; $lanes] {
+                    let mut out = [0.0; $lanes];
+                    unsafe { $store(out.as_mut_ptr(), self.0) };
+                    out
+                }
+                #[inline(always)]
+                fn scale(self, a: $t) -> Self {
+                    unsafe { $name($mul(self.0, $splat(a))) }
+                }
+                #[inline(always)]
+                fn mul_add_scalar(a: $t, x: Self, acc: Self) -> Self {
+                    unsafe { $name($fma($splat(a), x.0, acc.0)) }
+                }
+                #[inline(always)]
+                fn mul_add(w: Self, x: Self, acc: Self) -> Self {
+                    unsafe { $name($fma(w.0, x.0, acc.0)) }
+                }
+            }
+        };
     }
 
-    impl Vector<f64, 8> for F64x8 {
-        #[inline(always)]
-        fn zero() -> Self {
-            unsafe { F64x8(_mm512_setzero_pd()) }
-        }
-        #[inline(always)]
-        fn load(v: &[f64; 8]) -> Self {
-            unsafe { F64x8(_mm512_loadu_pd(v.as_ptr())) }
-        }
-        #[inline(always)]
-        fn to_array(self) -> [f64; 8] {
-            let mut out = [0.0; 8];
-            unsafe { _mm512_storeu_pd(out.as_mut_ptr(), self.0) };
-            out
-        }
-        #[inline(always)]
-        fn scale(self, a: f64) -> Self {
-            unsafe { F64x8(_mm512_mul_pd(self.0, _mm512_set1_pd(a))) }
-        }
-        #[inline(always)]
-        fn mul_add_scalar(a: f64, x: Self, acc: Self) -> Self {
-            unsafe { F64x8(_mm512_fmadd_pd(_mm512_set1_pd(a), x.0, acc.0)) }
-        }
-        #[inline(always)]
-        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
-            unsafe { F64x8(_mm512_fmadd_pd(w.0, x.0, acc.0)) }
-        }
+    /// One vector as two AVX2 registers (the low and the high half of the lanes).
+    macro_rules! two_registers {
+        ($name:ident, $t:ty, $lanes:literal, $half:literal, $v:ty, $zero:ident, $load:ident,
+         $store:ident, $mul:ident, $splat:ident, $fma:ident) => {
+            #[derive(Clone, Copy)]
+            pub struct $name($v, $v);
+
+            impl Vector<$t, $lanes> for $name {
+                #[inline(always)]
+                fn zero() -> Self {
+                    unsafe { $name($zero(), $zero()) }
+                }
+                #[inline(always)]
+                fn load(v: &[$t; $lanes]) -> Self {
+                    unsafe { $name($load(v.as_ptr()), $load(v.as_ptr().add($half))) }
+                }
+                #[inline(always)]
+                fn to_array(self) -> [$t; $lanes] {
+                    let mut out = [0.0; $lanes];
+                    unsafe {
+                        $store(out.as_mut_ptr(), self.0);
+                        $store(out.as_mut_ptr().add($half), self.1);
+                    }
+                    out
+                }
+                #[inline(always)]
+                fn scale(self, a: $t) -> Self {
+                    unsafe {
+                        let a = $splat(a);
+                        $name($mul(self.0, a), $mul(self.1, a))
+                    }
+                }
+                #[inline(always)]
+                fn mul_add_scalar(a: $t, x: Self, acc: Self) -> Self {
+                    unsafe {
+                        let a = $splat(a);
+                        $name($fma(a, x.0, acc.0), $fma(a, x.1, acc.1))
+                    }
+                }
+                #[inline(always)]
+                fn mul_add(w: Self, x: Self, acc: Self) -> Self {
+                    unsafe { $name($fma(w.0, x.0, acc.0), $fma(w.1, x.1, acc.1)) }
+                }
+            }
+        };
     }
 
-    impl Vector<f32, 16> for F32x8x2 {
-        #[inline(always)]
-        fn zero() -> Self {
-            unsafe { F32x8x2(_mm256_setzero_ps(), _mm256_setzero_ps()) }
-        }
-        #[inline(always)]
-        fn load(v: &[f32; 16]) -> Self {
-            unsafe {
-                F32x8x2(
-                    _mm256_loadu_ps(v.as_ptr()),
-                    _mm256_loadu_ps(v.as_ptr().add(8)),
-                )
-            }
-        }
-        #[inline(always)]
-        fn to_array(self) -> [f32; 16] {
-            let mut out = [0.0; 16];
-            unsafe {
-                _mm256_storeu_ps(out.as_mut_ptr(), self.0);
-                _mm256_storeu_ps(out.as_mut_ptr().add(8), self.1);
-            }
-            out
-        }
-        #[inline(always)]
-        fn scale(self, a: f32) -> Self {
-            unsafe {
-                let a = _mm256_set1_ps(a);
-                F32x8x2(_mm256_mul_ps(self.0, a), _mm256_mul_ps(self.1, a))
-            }
-        }
-        #[inline(always)]
-        fn mul_add_scalar(a: f32, x: Self, acc: Self) -> Self {
-            unsafe {
-                let a = _mm256_set1_ps(a);
-                F32x8x2(
-                    _mm256_fmadd_ps(a, x.0, acc.0),
-                    _mm256_fmadd_ps(a, x.1, acc.1),
-                )
-            }
-        }
-        #[inline(always)]
-        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
-            unsafe {
-                F32x8x2(
-                    _mm256_fmadd_ps(w.0, x.0, acc.0),
-                    _mm256_fmadd_ps(w.1, x.1, acc.1),
-                )
-            }
-        }
-    }
-
-    impl Vector<f64, 8> for F64x4x2 {
-        #[inline(always)]
-        fn zero() -> Self {
-            unsafe { F64x4x2(_mm256_setzero_pd(), _mm256_setzero_pd()) }
-        }
-        #[inline(always)]
-        fn load(v: &[f64; 8]) -> Self {
-            unsafe {
-                F64x4x2(
-                    _mm256_loadu_pd(v.as_ptr()),
-                    _mm256_loadu_pd(v.as_ptr().add(4)),
-                )
-            }
-        }
-        #[inline(always)]
-        fn to_array(self) -> [f64; 8] {
-            let mut out = [0.0; 8];
-            unsafe {
-                _mm256_storeu_pd(out.as_mut_ptr(), self.0);
-                _mm256_storeu_pd(out.as_mut_ptr().add(4), self.1);
-            }
-            out
-        }
-        #[inline(always)]
-        fn scale(self, a: f64) -> Self {
-            unsafe {
-                let a = _mm256_set1_pd(a);
-                F64x4x2(_mm256_mul_pd(self.0, a), _mm256_mul_pd(self.1, a))
-            }
-        }
-        #[inline(always)]
-        fn mul_add_scalar(a: f64, x: Self, acc: Self) -> Self {
-            unsafe {
-                let a = _mm256_set1_pd(a);
-                F64x4x2(
-                    _mm256_fmadd_pd(a, x.0, acc.0),
-                    _mm256_fmadd_pd(a, x.1, acc.1),
-                )
-            }
-        }
-        #[inline(always)]
-        fn mul_add(w: Self, x: Self, acc: Self) -> Self {
-            unsafe {
-                F64x4x2(
-                    _mm256_fmadd_pd(w.0, x.0, acc.0),
-                    _mm256_fmadd_pd(w.1, x.1, acc.1),
-                )
-            }
-        }
-    }
+    #[rustfmt::skip]
+    one_register!(F32x16, f32, 16, __m512, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps,
+                  _mm512_mul_ps, _mm512_set1_ps, _mm512_fmadd_ps);
+    #[rustfmt::skip]
+    one_register!(F64x8, f64, 8, __m512d, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_storeu_pd,
+                  _mm512_mul_pd, _mm512_set1_pd, _mm512_fmadd_pd);
+    #[rustfmt::skip]
+    two_registers!(F32x8x2, f32, 16, 8, __m256, _mm256_setzero_ps, _mm256_loadu_ps,
+                   _mm256_storeu_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_fmadd_ps);
+    #[rustfmt::skip]
+    two_registers!(F64x4x2, f64, 8, 4, __m256d, _mm256_setzero_pd, _mm256_loadu_pd,
+                   _mm256_storeu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_fmadd_pd);
 }
 
 /// How a kernel is compiled for one ISA: its vector type and register tiles (rows of weights
