@@ -16,9 +16,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import _seeding
 from ._core import isa
 from ._trainer import Trainer
 from .data import Dataset
+from .reference import sigmoid
 
 SIZES = (784, 30, 10)
 FLOPS_PER_MODEL_SAMPLE = 6 * sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))
@@ -69,6 +71,47 @@ def epoch_rate(
     return n_models * len(data) / train, train, evaluate
 
 
+def fused_numpy_epoch(
+    data: Dataset,
+    params: tuple[list[np.ndarray], list[np.ndarray]],
+    eta: np.ndarray,
+    lmbda: float,
+    batch_size: int = 10,
+) -> None:
+    """One epoch of the "fused" numpy baseline for [n_in, h, n_out]: all K first layers as one
+    matrix product per step, the second layers batched with ``np.matmul``. The same
+    semantics as the engine (network2's update, cross-entropy), trained in place."""
+    (w1, w2), (b1, b2) = params
+    k, h, n_in = w1.shape
+    x, y = data.X.astype(w1.dtype), data.y
+    n = len(y)
+    w1_flat = w1.reshape(k * h, n_in)  # a view: updating it updates w1
+    decay = (1 - eta * (lmbda / n)).astype(w1.dtype)
+    targets = np.eye(w2.shape[1], dtype=w1.dtype)
+    for start in range(0, n, batch_size):
+        xb, yb = x[start : start + batch_size], targets[y[start : start + batch_size]]
+        c = (eta / len(xb)).astype(w1.dtype)
+        a1 = sigmoid((xb @ w1_flat.T).reshape(len(xb), k, h).transpose(1, 0, 2) + b1[:, None])
+        a2 = sigmoid(a1 @ w2.transpose(0, 2, 1) + b2[:, None])  # (K, m, n_out)
+        d2 = a2 - yb
+        d1 = (d2 @ w2) * a1 * (1 - a1)  # (K, m, h)
+        w2 *= decay[:, None, None]
+        w2 -= c[:, None, None] * (d2.transpose(0, 2, 1) @ a1)
+        b2 -= c[:, None] * d2.sum(axis=1)
+        grad1 = d1.transpose(0, 2, 1).reshape(k * h, len(xb)) @ xb
+        w1_flat *= np.repeat(decay, h)[:, None]
+        w1_flat -= np.repeat(c, h)[:, None] * grad1
+        b1 -= c[:, None] * d1.sum(axis=1)
+
+
+def fused_numpy_rate(data: Dataset, n_models: int, dtype: str, repeats: int) -> float:
+    """Model-samples per second of :func:`fused_numpy_epoch`."""
+    params = _seeding.initial_params(SIZES, n_models, seed=0, dtype=np.dtype(dtype))
+    eta = np.geomspace(0.01, 1.0, n_models)
+    seconds = median_seconds(lambda: fused_numpy_epoch(data, params, eta, 5.0), repeats)
+    return n_models * len(data) / seconds
+
+
 def report(
     data: Dataset,
     *,
@@ -108,23 +151,26 @@ def report(
     }
     header = (
         f"{'K':>4} {'dtype':>8} {'threads':>7} {'model-samples/s':>16} {'GFLOP/s':>8} "
-        f"{'% peak':>7} {'× numpy':>8} {'eval/epoch':>10}"
+        f"{'% peak':>7} {'× numpy':>8} {'× fused':>8} {'eval/epoch':>10}"
     )
     write(header)
     write("-" * len(header))
-    for dtype in dtypes:
-        gflops = numpy_rate[dtype] * FLOPS_PER_MODEL_SAMPLE / 1e9
+
+    def row(k: int, dtype: str, label: str, rate: float, fused: float, extra: str = "") -> None:
+        gflops = rate * FLOPS_PER_MODEL_SAMPLE / 1e9
         write(
-            f"{1:>4} {dtype:>8} {'numpy':>7} {numpy_rate[dtype]:>16,.0f} {gflops:>8.1f} "
-            f"{100 * gflops / peak:>6.0f}% {1.0:>8.2f}"
+            f"{k:>4} {dtype:>8} {label:>7} {rate:>16,.0f} {gflops:>8.1f} "
+            f"{100 * gflops / peak:>6.0f}% {rate / numpy_rate[dtype]:>8.1f} "
+            f"{rate / fused:>8.1f} {extra:>10}"
         )
+
+    for dtype in dtypes:
+        row(1, dtype, "numpy", numpy_rate[dtype], numpy_rate[dtype])
         for k in models:
+            # numpy with every model's first layer as one matrix: the "fused" baseline.
+            fused = fused_numpy_rate(numpy_data, k, dtype, repeats)
+            row(k, dtype, "np-fused", fused, fused)
             for threads in (1, None):
                 rate, train_s, eval_s = epoch_rate(data, k, dtype, threads, "rust", repeats)
-                gflops = rate * FLOPS_PER_MODEL_SAMPLE / 1e9
                 label = "all" if threads is None else str(threads)
-                write(
-                    f"{k:>4} {dtype:>8} {label:>7} {rate:>16,.0f} {gflops:>8.1f} "
-                    f"{100 * gflops / peak:>6.0f}% {rate / numpy_rate[dtype]:>8.1f} "
-                    f"{eval_s / train_s:>10.2f}"
-                )
+                row(k, dtype, label, rate, fused, f"{eval_s / train_s:.2f}")
