@@ -682,8 +682,10 @@ def test_bench_subprocess(mnist_dir: Path) -> None:
     rows = [line.split() for line in lines[header + 2 :]]
     assert [row[:3] for row in rows] == [
         ["1", "float32", "numpy"],
+        ["1", "float32", "np-fused"],
         ["1", "float32", "1"],
         ["1", "float32", "all"],
+        ["2", "float32", "np-fused"],
         ["2", "float32", "1"],
         ["2", "float32", "all"],
     ]
