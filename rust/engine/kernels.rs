@@ -57,6 +57,19 @@ impl Isa {
         Isa::Baseline
     }
 
+    /// Every instruction set this CPU can run, [`Isa::detect`]'s choice last.
+    pub fn supported() -> Vec<Isa> {
+        let mut isas = vec![Isa::Baseline];
+        let detected = Isa::detect();
+        if detected != Isa::Baseline {
+            isas.push(Isa::Avx2);
+        }
+        if detected == Isa::Avx512 {
+            isas.push(Isa::Avx512);
+        }
+        isas
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "avx512",
@@ -673,18 +686,6 @@ mod tests {
         z
     }
 
-    fn all_isas() -> Vec<Isa> {
-        let mut isas = vec![Isa::Baseline];
-        let detected = Isa::detect();
-        if detected != Isa::Baseline {
-            isas.push(Isa::Avx2);
-        }
-        if detected == Isa::Avx512 {
-            isas.push(Isa::Avx512);
-        }
-        isas
-    }
-
     #[test]
     fn dot_matches_naive_for_every_tile_shape() {
         let stride = 48;
@@ -693,7 +694,7 @@ mod tests {
                 let w = values::<f64>(rows * stride, 1);
                 let x = values::<f64>(n * stride, 2);
                 let want = naive_dot(&w, stride, &x);
-                for isa in all_isas() {
+                for isa in Isa::supported() {
                     let mut z = vec![f64::NAN; rows * n];
                     f64::dot(isa, &w, stride, &x, &mut z);
                     for (a, b) in z.iter().zip(&want) {
@@ -724,7 +725,7 @@ mod tests {
             }
         }
         let want_z = naive_dot(&want_w, stride, &next);
-        for isa in all_isas() {
+        for isa in Isa::supported() {
             let mut w = w0.clone();
             let mut z = vec![f64::NAN; rows * n];
             f64::update_then_dot(isa, &mut w, stride, decay, &coef, &x, m, &next, &mut z);
@@ -746,7 +747,7 @@ mod tests {
         let x = values::<f32>(m * stride, 9);
         let next = values::<f32>(m * stride, 10);
         let mut outputs = Vec::new();
-        for isa in all_isas() {
+        for isa in Isa::supported() {
             let mut w = w0.clone();
             let mut z = vec![0.0f32; rows * m];
             f32::update_then_dot(isa, &mut w, stride, 0.999, &coef, &x, m, &next, &mut z);

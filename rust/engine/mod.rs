@@ -99,6 +99,7 @@ impl<T: Kernels> Group<T> {
         spec.sizes[l + 1] * spec.sizes[l]
     }
 
+    #[inline(always)]
     fn gather(x: &mut [T], data: &DataMatrix<T>, idx: &[u32], stride: usize) {
         for (k, &i) in idx.iter().enumerate() {
             let i = i as usize;
@@ -121,8 +122,22 @@ impl<T: Kernels> Group<T> {
         }
     }
 
-    /// Train on batches `batches` of `ctx.order`.
+    /// Train on batches `batches` of `ctx.order`, with the code compiled for `ctx.isa`.
     fn train(&mut self, ctx: &StepContext<'_, T>, batches: Range<usize>) {
+        match ctx.isa {
+            // SAFETY: `Isa::detect` returned this variant only after `is_x86_feature_detected!`
+            // confirmed every feature these functions enable.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { per_isa::train_avx512(self, ctx, batches) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { per_isa::train_avx2(self, ctx, batches) },
+            _ => self.train_impl(ctx, batches),
+        }
+    }
+
+    #[inline(always)]
+    fn train_impl(&mut self, ctx: &StepContext<'_, T>, batches: Range<usize>) {
         let (spec, stride, isa) = (ctx.spec, ctx.stride, ctx.isa);
         let m = spec.batch_size;
         let h1 = spec.sizes[1];
@@ -202,8 +217,29 @@ impl<T: Kernels> Group<T> {
         }
     }
 
-    /// Cost sums and correct counts of this group's models on samples `block` of `data`.
+    /// Cost sums and correct counts of this group's models on samples `block` of `data`,
+    /// with the code compiled for `isa`.
     fn evaluate(
+        &self,
+        spec: &Spec,
+        stride: usize,
+        isa: Isa,
+        data: &DataMatrix<T>,
+        block: Range<usize>,
+    ) -> Vec<(f64, u64)> {
+        match isa {
+            // SAFETY: see `Group::train`.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { per_isa::evaluate_avx512(self, spec, stride, data, block) },
+            // SAFETY: see `Group::train`.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { per_isa::evaluate_avx2(self, spec, stride, data, block) },
+            _ => self.evaluate_impl(spec, stride, isa, data, block),
+        }
+    }
+
+    #[inline(always)]
+    fn evaluate_impl(
         &self,
         spec: &Spec,
         stride: usize,
@@ -218,30 +254,32 @@ impl<T: Kernels> Group<T> {
         let mut z1 = vec![T::ZERO; h1 * nb];
         let x = &data.x[block.start * stride..block.end * stride];
         let labels = &data.y[block];
-        (0..self.count)
-            .map(|g| {
-                T::dot(
-                    isa,
-                    &self.w1[g * h1 * stride..(g + 1) * h1 * stride],
-                    stride,
-                    x,
-                    &mut z1,
-                );
-                let tail = Self::tail(&self.weights, &self.biases, spec, g);
-                network::forward(&tail, &self.b1[g * h1..(g + 1) * h1], &z1, nb, &mut scratch);
-                let (mut cost, mut correct) = (0.0, 0);
-                network::score(
-                    spec.cost,
-                    &scratch,
-                    n_out,
-                    labels,
-                    nb,
-                    &mut cost,
-                    &mut correct,
-                );
-                (cost, correct)
-            })
-            .collect()
+        // A plain loop, not `map`: a closure would be compiled outside the caller's
+        // instruction set (`per_isa`).
+        let mut sums = Vec::with_capacity(self.count);
+        for g in 0..self.count {
+            T::dot(
+                isa,
+                &self.w1[g * h1 * stride..(g + 1) * h1 * stride],
+                stride,
+                x,
+                &mut z1,
+            );
+            let tail = Self::tail(&self.weights, &self.biases, spec, g);
+            network::forward(&tail, &self.b1[g * h1..(g + 1) * h1], &z1, nb, &mut scratch);
+            let (mut cost, mut correct) = (0.0, 0);
+            network::score(
+                spec.cost,
+                &mut scratch,
+                n_out,
+                labels,
+                nb,
+                &mut cost,
+                &mut correct,
+            );
+            sums.push((cost, correct));
+        }
+        sums
     }
 
     /// Every parameter of model `g`, layer by layer, weights then biases (padding skipped).
@@ -265,6 +303,47 @@ impl<T: Kernels> Group<T> {
                 .for_each(|&b| f(false, b));
         }
     }
+}
+
+/// [`Group::train`] and [`Group::evaluate`] compiled once per instruction set, so that the
+/// small layers, sigmoids and costs inlined into them are vectorised for the CPU (the layer-1
+/// kernels dispatch on their own). Rust never contracts `a·b + c` into an FMA and never
+/// reassociates, so every path computes the same numbers.
+#[cfg(target_arch = "x86_64")]
+mod per_isa {
+    use super::*;
+
+    macro_rules! compiled_for {
+        ($features:literal, $isa:expr, $train:ident, $evaluate:ident) => {
+            #[target_feature(enable = $features)]
+            pub fn $train<T: Kernels>(
+                group: &mut Group<T>,
+                ctx: &StepContext<'_, T>,
+                batches: Range<usize>,
+            ) {
+                group.train_impl(ctx, batches)
+            }
+
+            #[target_feature(enable = $features)]
+            pub fn $evaluate<T: Kernels>(
+                group: &Group<T>,
+                spec: &Spec,
+                stride: usize,
+                data: &DataMatrix<T>,
+                block: Range<usize>,
+            ) -> Vec<(f64, u64)> {
+                group.evaluate_impl(spec, stride, $isa, data, block)
+            }
+        };
+    }
+
+    compiled_for!(
+        "avx512f,avx512vl,avx2,fma",
+        Isa::Avx512,
+        train_avx512,
+        evaluate_avx512
+    );
+    compiled_for!("avx2,fma", Isa::Avx2, train_avx2, evaluate_avx2);
 }
 
 /// Split `n_models` into contiguous groups. With `group_size` given, groups of that size;

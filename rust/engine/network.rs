@@ -7,7 +7,7 @@
 // Index loops here mirror the maths (rows i, columns j, samples k).
 #![allow(clippy::needless_range_loop)]
 
-use super::float::{sigmoid, Float};
+use super::float::{ln_1p_exp_neg, sigmoid, Float};
 
 /// The cost function, as in `network2.py`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,16 +30,16 @@ impl Cost {
     /// Cross-entropy is `−y ln a − (1 − y) ln(1 − a)` evaluated as
     /// `max(z, 0) − y·z + ln(1 + e^(−|z|))`: the same number wherever the former is finite,
     /// and finite where σ(z) rounds to exactly 0 or 1 (network2's `nan_to_num` gives ~1.8e308).
-    #[inline]
+    #[inline(always)]
     pub fn unit_cost(self, z: f64, a: f64, y: f64) -> f64 {
         match self {
-            Cost::CrossEntropy => z.max(0.0) - y * z + (-z.abs()).exp().ln_1p(),
+            Cost::CrossEntropy => z.max(0.0) - y * z + ln_1p_exp_neg(z.abs()),
             Cost::Quadratic => 0.5 * (a - y) * (a - y),
         }
     }
 
     /// ∂C/∂z of one output unit.
-    #[inline]
+    #[inline(always)]
     pub fn output_delta<T: Float>(self, a: T, y: T) -> T {
         match self {
             Cost::CrossEntropy => a - y,
@@ -86,6 +86,8 @@ pub struct Scratch<T> {
     pub delta: Vec<Vec<T>>,
     /// Pre-activations of the output layer.
     pub z_out: Vec<T>,
+    /// Cost of each sample of the batch, summed over output units.
+    pub sample_cost: Vec<f64>,
 }
 
 impl<T: Float> Scratch<T> {
@@ -95,11 +97,13 @@ impl<T: Float> Scratch<T> {
             act: per_layer(),
             delta: per_layer(),
             z_out: vec![T::ZERO; sizes[sizes.len() - 1] * m],
+            sample_cost: vec![0.0; m],
         }
     }
 }
 
 /// `out[i·m + k] = b[i] + Σ_j w[i·n_in + j]·inp[j·m + k]` (pre-activations).
+#[inline(always)]
 fn affine<T: Float>(w: &[T], b: &[T], inp: &[T], m: usize, out: &mut [T]) {
     let n_out = b.len();
     let n_in = w.len() / n_out;
@@ -120,6 +124,7 @@ fn affine<T: Float>(w: &[T], b: &[T], inp: &[T], m: usize, out: &mut [T]) {
 
 /// Forward pass from layer-1 pre-activations `z1` (without bias, out_0 × m) to the output.
 /// Fills `s.act` for every layer and `s.z_out`.
+#[inline(always)]
 pub fn forward<T: Float>(tail: &Tail<'_, T>, b1: &[T], z1: &[T], m: usize, s: &mut Scratch<T>) {
     let n_layers = tail.sizes.len() - 1;
     let h1 = b1.len();
@@ -153,9 +158,10 @@ pub fn forward<T: Float>(tail: &Tail<'_, T>, b1: &[T], z1: &[T], m: usize, s: &m
 
 /// Per-sample cost (summed over outputs) and whether the prediction is right, for m samples
 /// after [`forward`]. Adds into `cost_sum` and `correct`.
+#[inline(always)]
 pub fn score<T: Float>(
     cost: Cost,
-    s: &Scratch<T>,
+    s: &mut Scratch<T>,
     n_out: usize,
     labels: &[u32],
     m: usize,
@@ -163,11 +169,20 @@ pub fn score<T: Float>(
     correct: &mut u64,
 ) {
     let a = &s.act[s.act.len() - 1];
+    let sample_cost = &mut s.sample_cost[..m];
+    sample_cost.fill(0.0);
+    // Output row by output row, so the loop over samples vectorises.
+    for i in 0..n_out {
+        let (z_row, a_row) = (&s.z_out[i * m..(i + 1) * m], &a[i * m..(i + 1) * m]);
+        for k in 0..m {
+            let y = if labels[k] as usize == i { 1.0 } else { 0.0 };
+            sample_cost[k] += cost.unit_cost(z_row[k].to_f64(), a_row[k].to_f64(), y);
+        }
+    }
+    *cost_sum += sample_cost.iter().sum::<f64>();
     for (k, &label) in labels.iter().enumerate().take(m) {
         let mut best = 0usize;
-        for i in 0..n_out {
-            let y = if i as u32 == label { 1.0 } else { 0.0 };
-            *cost_sum += cost.unit_cost(s.z_out[i * m + k].to_f64(), a[i * m + k].to_f64(), y);
+        for i in 1..n_out {
             // First maximum wins, as numpy's argmax.
             if a[i * m + k] > a[best * m + k] {
                 best = i;
@@ -185,6 +200,7 @@ pub fn score<T: Float>(
 /// `w ← decay·w − c·δ·aᵀ`, `b ← b − c·Σδ` to layers 2.., updates `b1`, and leaves
 /// `coef = −c·δ₁` for the layer-1 kernel.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn backward_and_update<T: Float>(
     cost: Cost,
     sizes: &[usize],
@@ -259,6 +275,7 @@ pub fn backward_and_update<T: Float>(
     }
 }
 
+#[inline(always)]
 fn sum<T: Float>(v: &[T]) -> T {
     v.iter().fold(T::ZERO, |acc, &x| acc + x)
 }

@@ -167,6 +167,52 @@ fn results_do_not_depend_on_grouping_or_threads() {
     }
 }
 
+/// Training and evaluation on every instruction set the CPU has give the same bits, in both
+/// precisions: the kernels, the small layers, the sigmoid and the costs.
+#[test]
+fn results_do_not_depend_on_the_instruction_set() {
+    /// Weights and biases per layer, then the cost sums.
+    type Outcome<T> = (Vec<Vec<T>>, Vec<Vec<T>>, Vec<f64>);
+    fn run<T: Kernels>(p: &Problem, isa: Isa) -> Outcome<T> {
+        let cast = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
+        let (weights, biases): (Vec<_>, Vec<_>) = (
+            p.weights.iter().map(|w| cast(w)).collect(),
+            p.biases.iter().map(|b| cast(b)).collect(),
+        );
+        let mut e = Engine::<T>::new(
+            Spec {
+                sizes: p.sizes.clone(),
+                cost: Cost::CrossEntropy,
+                batch_size: 4,
+            },
+            InitialParams {
+                weights: weights.iter().map(Vec::as_slice).collect(),
+                biases: biases.iter().map(Vec::as_slice).collect(),
+            },
+            vec![0.5, 2.0, 8.0],
+            vec![1.0; 3],
+            &cast(&p.x),
+            &p.y,
+            2,
+            Some(2),
+        )
+        .expect("valid engine");
+        e.isa = isa;
+        let order = e.epoch_order(&(0..23).collect::<Vec<_>>()).expect("order");
+        for _ in 0..3 {
+            e.train_batches(&order, 0..e.n_batches(&order));
+        }
+        let (weights, biases) = e.params();
+        (weights, biases, e.evaluate(0).expect("dataset").0)
+    }
+    let p = Problem::new(&[40, 7, 3], 3, 23);
+    let (want32, want64) = (run::<f32>(&p, Isa::detect()), run::<f64>(&p, Isa::detect()));
+    for isa in Isa::supported() {
+        assert!(run::<f32>(&p, isa) == want32, "float32 on {isa:?}");
+        assert!(run::<f64>(&p, isa) == want64, "float64 on {isa:?}");
+    }
+}
+
 #[test]
 fn inactive_models_keep_their_parameters_and_others_are_unaffected() {
     let p = Problem::new(&[8, 4, 3], 3, 10);
