@@ -13,7 +13,9 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::engine::{Cost, Engine, InitialParams, InvalidArgument, Kernels, Spec};
+use std::borrow::Cow;
+
+use crate::engine::{padded_rows, Cost, Engine, InitialParams, InvalidArgument, Kernels, Spec};
 
 impl From<InvalidArgument> for PyErr {
     fn from(e: InvalidArgument) -> PyErr {
@@ -27,19 +29,59 @@ const CHUNK_FLOPS: f64 = 2e9;
 
 type CostAndCorrect<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<u64>>);
 
+/// An engine and the rows of each of its data sets, by index.
 enum AnyEngine {
-    F32(Engine<f32>),
-    F64(Engine<f64>),
+    F32(Engine<f32>, Vec<Rows<f32>>),
+    F64(Engine<f64>, Vec<Rows<f64>>),
 }
 
-/// Run `$body` with `$e` bound to the engine, whatever its element type.
+/// Run `$body` with `$e` bound to the engine (and `$rows` to its data sets' rows),
+/// whatever its element type.
 macro_rules! with_engine {
     ($self:expr, $e:ident => $body:expr) => {
         match $self {
-            AnyEngine::F32($e) => $body,
-            AnyEngine::F64($e) => $body,
+            AnyEngine::F32($e, _) => $body,
+            AnyEngine::F64($e, _) => $body,
         }
     };
+    ($self:expr, $e:ident, $rows:ident => $body:expr) => {
+        match $self {
+            AnyEngine::F32($e, $rows) => $body,
+            AnyEngine::F64($e, $rows) => $body,
+        }
+    };
+}
+
+/// A data set's rows in the engine's layout, held for the engine's life: the caller's numpy
+/// array itself when its rows already have the kernels' stride (MNIST's 784: no copy), else
+/// a zero-padded copy.
+enum Rows<T> {
+    Shared(Py<PyArrayDyn<T>>),
+    Padded(Vec<T>),
+}
+
+impl<T: Kernels + numpy::Element> Rows<T> {
+    fn new(x: &Bound<'_, PyAny>, n_in: usize) -> PyResult<Self> {
+        let typed = as_typed::<T>(x, "X")?;
+        let rows = match padded_rows(typed.as_slice().map_err(not_contiguous)?, n_in) {
+            Cow::Borrowed(_) => Rows::Shared((*typed).clone().unbind()),
+            Cow::Owned(padded) => Rows::Padded(padded),
+        };
+        Ok(rows)
+    }
+
+    /// Lend the rows to `f`. A shared numpy array is borrowed read-only for the call, so no
+    /// Rust code can write to it meanwhile (rust-numpy's borrow checking; Python code that
+    /// writes to its own array during training is its author's to avoid).
+    fn lend<R>(&self, py: Python<'_>, f: impl FnOnce(&[T]) -> PyResult<R>) -> PyResult<R> {
+        match self {
+            Rows::Shared(array) => {
+                let borrowed = contiguous(array.bind(py), "X")?;
+                f(borrowed.as_slice().map_err(not_contiguous)?)
+            }
+            Rows::Padded(rows) => f(rows),
+        }
+    }
 }
 
 /// K models of one architecture trained together: see `sgdfast.Trainer` for the
@@ -95,7 +137,7 @@ fn build<T: Kernels + numpy::Element>(
     y: &[i64],
     pool: Option<&rayon::ThreadPool>,
     group_size: Option<usize>,
-) -> PyResult<Engine<T>> {
+) -> PyResult<(Engine<T>, Vec<Rows<T>>)> {
     let weights = weights
         .iter()
         .map(|w| as_typed::<T>(w, "weights"))
@@ -104,7 +146,7 @@ fn build<T: Kernels + numpy::Element>(
         .iter()
         .map(|b| as_typed::<T>(b, "biases"))
         .collect::<PyResult<Vec<_>>>()?;
-    let x = as_typed::<T>(x, "X")?;
+    let rows = Rows::<T>::new(x, spec.sizes.first().copied().unwrap_or(0))?;
     let params = InitialParams {
         weights: weights
             .iter()
@@ -117,9 +159,11 @@ fn build<T: Kernels + numpy::Element>(
             .collect::<Result<Vec<_>, _>>()
             .map_err(not_contiguous)?,
     };
-    let x = x.as_slice().map_err(not_contiguous)?;
     let threads = pool.map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-    Ok(py.detach(|| Engine::new(spec, params, eta, lmbda, x, y, threads, group_size))?)
+    let engine = rows.lend(py, |x| {
+        Ok(py.detach(|| Engine::new(spec, params, eta, lmbda, x, y, threads, group_size))?)
+    })?;
+    Ok((engine, vec![rows]))
 }
 
 fn not_contiguous(e: numpy::AsSliceError) -> PyErr {
@@ -197,7 +241,7 @@ impl PyEngine {
             .map_err(|_| PyTypeError::new_err("X: expected a numpy array"))?
             .dtype();
         let engine = if x_dtype.is_equiv_to(&dtype::<f32>(py)) {
-            AnyEngine::F32(build(
+            let (engine, rows) = build(
                 py,
                 spec,
                 &weights,
@@ -208,9 +252,10 @@ impl PyEngine {
                 y,
                 pool.as_ref(),
                 group_size,
-            )?)
+            )?;
+            AnyEngine::F32(engine, rows)
         } else if x_dtype.is_equiv_to(&dtype::<f64>(py)) {
-            AnyEngine::F64(build(
+            let (engine, rows) = build(
                 py,
                 spec,
                 &weights,
@@ -221,7 +266,8 @@ impl PyEngine {
                 y,
                 pool.as_ref(),
                 group_size,
-            )?)
+            )?;
+            AnyEngine::F64(engine, rows)
         } else {
             return Err(PyTypeError::new_err(format!(
                 "X: dtype must be float32 or float64, got {x_dtype}"
@@ -238,10 +284,11 @@ impl PyEngine {
         y: PyReadonlyArray1<'_, i64>,
     ) -> PyResult<usize> {
         let y = y.as_slice().map_err(not_contiguous)?;
-        with_engine!(&mut self.engine, e => {
-            let x = as_typed(&x, "X")?;
-            let x = x.as_slice().map_err(not_contiguous)?;
-            Ok(py.detach(|| e.add_dataset(x, y))?)
+        with_engine!(&mut self.engine, e, all_rows => {
+            let rows = Rows::new(&x, e.sizes()[0])?;
+            let index = rows.lend(py, |x| Ok(py.detach(|| e.add_dataset(x, y))?))?;
+            all_rows.push(rows);
+            Ok(index)
         })
     }
 
@@ -250,30 +297,38 @@ impl PyEngine {
     fn train_epoch(&mut self, py: Python<'_>, order: PyReadonlyArray1<'_, i64>) -> PyResult<()> {
         let order = order.as_slice().map_err(not_contiguous)?;
         let pool = self.pool.as_ref();
-        with_engine!(&mut self.engine, e => {
+        with_engine!(&mut self.engine, e, rows => {
             let order = e.epoch_order(order)?;
             let n = e.n_batches(&order);
             let per_batch = e.flops_per_model_sample() * (e.n_models() * e.batch_size()) as f64;
             let chunk = ((CHUNK_FLOPS / per_batch) as usize).clamp(1, n);
-            let mut start = 0;
-            while start < n {
-                let end = (start + chunk).min(n);
-                py.detach(|| match pool {
-                    Some(pool) => pool.install(|| e.train_batches(&order, start..end)),
-                    None => e.train_batches(&order, start..end),
-                });
-                py.check_signals()?;
-                start = end;
-            }
-            Ok(())
+            rows[0].lend(py, |x| {
+                let mut start = 0;
+                while start < n {
+                    let end = (start + chunk).min(n);
+                    py.detach(|| match pool {
+                        Some(pool) => pool.install(|| e.train_batches(x, &order, start..end)),
+                        None => e.train_batches(x, &order, start..end),
+                    })?;
+                    py.check_signals()?;
+                    start = end;
+                }
+                Ok(())
+            })
         })
     }
 
     /// Per model: (sum of the cost over the samples of data set `dataset`, without the L2
     /// term; number classified correctly).
     fn evaluate<'py>(&self, py: Python<'py>, dataset: usize) -> PyResult<CostAndCorrect<'py>> {
-        let (cost, correct) = with_engine!(&self.engine, e => {
-            py.detach(|| self.install(|| e.evaluate(dataset)))?
+        let (cost, correct) = with_engine!(&self.engine, e, rows => {
+            let rows = rows.get(dataset).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "dataset: no data set {dataset}; {} are stored",
+                    rows.len()
+                ))
+            })?;
+            rows.lend(py, |x| Ok(py.detach(|| self.install(|| e.evaluate(dataset, x)))?))?
         });
         Ok((cost.into_pyarray(py), correct.into_pyarray(py)))
     }
@@ -340,8 +395,8 @@ impl PyEngine {
     #[getter]
     fn dtype(&self) -> &'static str {
         match self.engine {
-            AnyEngine::F32(_) => "float32",
-            AnyEngine::F64(_) => "float64",
+            AnyEngine::F32(..) => "float32",
+            AnyEngine::F64(..) => "float64",
         }
     }
 

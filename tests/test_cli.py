@@ -679,7 +679,8 @@ def test_bench_subprocess(mnist_dir: Path) -> None:
     assert lines[1].startswith("machine: ") and "GFLOP/s" in lines[1]
     assert lines[2] == "workload: [784, 30, 10], m=10, λ=5, 300 samples per epoch"
     header = lines.index(next(line for line in lines if line.split()[:2] == ["K", "dtype"]))
-    rows = [line.split() for line in lines[header + 2 :]]
+    table_end = lines.index("", header)
+    rows = [line.split() for line in lines[header + 2 : table_end]]
     assert [row[:3] for row in rows] == [
         ["1", "float32", "numpy"],
         ["1", "float32", "np-fused"],

@@ -8,18 +8,22 @@ Shared by ``sgdfast bench`` and ``benches/bench_engine.py``. The book's workload
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _seeding
 from ._core import isa
 from ._trainer import Trainer
-from .data import Dataset
+from .data import DataNotFoundError, Dataset, load_mnist
 from .reference import sigmoid
 
 SIZES = (784, 30, 10)
@@ -112,6 +116,164 @@ def fused_numpy_rate(data: Dataset, n_models: int, dtype: str, repeats: int) -> 
     return n_models * len(data) / seconds
 
 
+class Row(NamedTuple):
+    """One line of the benchmark table."""
+
+    n_models: int
+    dtype: str
+    #: "numpy" (the reference, one model at a time), "np-fused", or the engine's thread
+    #: count: "1" or "all".
+    label: str
+    rate: float
+
+
+def scaling_rows(data: Dataset, dtype: str, repeats: int) -> list[tuple[str, int, int, int, float]]:
+    """Seconds per model-sample-epoch of the engine (all threads) as K, n and the number of
+    epochs double: constant seconds mean time linear in each. Rows: (what varies, K, n,
+    epochs, seconds per model-sample-epoch)."""
+    n = len(data)
+    rows = []
+
+    def measure(varies: str, k: int, samples: int, epochs: int) -> None:
+        subset = data[:samples]
+        trainer = Trainer(
+            subset,
+            eta=list(np.geomspace(0.01, 1.0, k)),
+            lmbda=5.0,
+            sizes=SIZES,
+            dtype=dtype,
+            monitor=(),
+        )
+
+        def run() -> None:
+            for _ in range(epochs):
+                trainer.run_epoch()
+
+        seconds = median_seconds(run, repeats)
+        rows.append((varies, k, samples, epochs, seconds / (k * samples * epochs)))
+
+    for k in (16, 32, 64, 128):
+        measure("K", k, n // 4, 1)
+    for samples in (n // 16, n // 8, n // 4):
+        measure("n", 64, samples, 1)
+    for epochs in (1, 2, 4):
+        measure("epochs", 64, n // 16, epochs)
+    return rows
+
+
+class MemoryUse(NamedTuple):
+    """Peak resident memory of a fresh process that loads the data and trains one epoch."""
+
+    peak: float
+    #: Resident memory of the interpreter with sgdfast imported, before any data.
+    start: float
+    #: Every array the data loader returned (for MNIST: training, validation and test sets).
+    data: float
+    #: K × parameters × bytes per value, twice (the engine's models and their result).
+    params_twice: float
+
+
+def peak_memory(
+    n_samples: int, n_models: int, dtype: str, data_path: str | None = None
+) -> MemoryUse | None:
+    """Measure :class:`MemoryUse` in a new Python process: MNIST's first ``n_samples``
+    training images (random pixels if MNIST is not found), K models, one epoch with the
+    training-cost monitor. ``None`` where the OS cannot report peak memory (Windows)."""
+    if sys.platform == "win32":
+        return None
+    code = (
+        "import json, sgdfast._bench as b; "
+        f"print(json.dumps(b._memory_child({n_samples}, {n_models}, {dtype!r}, {data_path!r})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return MemoryUse(**json.loads(out.splitlines()[-1]))
+
+
+def _max_rss_mb() -> float:
+    """This process's peak resident memory in MiB."""
+    try:
+        # Linux: the peak of this program's own memory. ru_maxrss would also count the
+        # parent's pages that the fork copied before exec.
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10  # kB
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes / KiB
+
+
+def _memory_child(
+    n_samples: int, n_models: int, dtype: str, data_path: str | None
+) -> dict[str, float]:
+    start = _max_rss_mb()
+    try:
+        mnist = load_mnist(data_path, download=False, validation_size=1)
+        loaded = [mnist.train, mnist.validation, mnist.test]
+        data = mnist.train[:n_samples]
+    except DataNotFoundError:
+        data = synthetic_data(n_samples)
+        loaded = [data]
+    trainer = Trainer(
+        data,
+        eta=list(np.geomspace(0.01, 1.0, n_models)),
+        lmbda=5.0,
+        sizes=SIZES,
+        dtype=dtype,
+        monitor=("training_cost",),
+    )
+    trainer.run_epoch()
+    params = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:]))
+    return {
+        "peak": _max_rss_mb(),
+        "start": start,
+        "data": sum(d.X.nbytes + d.y.nbytes for d in loaded if d is not None) / 2**20,
+        "params_twice": 2 * n_models * params * np.dtype(dtype).itemsize / 2**20,
+    }
+
+
+def plot_throughput(rows: Sequence[Row], path: str, title: str) -> None:
+    """Model-samples per second against K, one line per engine and dtype, saved to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    styles = {"float32": "-", "float64": "--"}
+    names = {
+        "all": ("sgdfast, all threads", "tab:blue"),
+        "1": ("sgdfast, 1 thread", "tab:cyan"),
+        "np-fused": ("numpy, fused", "tab:orange"),
+        "numpy": ("numpy, one model at a time", "tab:red"),
+    }
+    ks = sorted({row.n_models for row in rows})
+    for label, (name, color) in names.items():
+        for dtype, style in styles.items():
+            points = sorted(
+                (r.n_models, r.rate) for r in rows if (r.label, r.dtype) == (label, dtype)
+            )
+            if not points:
+                continue
+            if label == "numpy":  # K models take K times one model's time: a flat line
+                points = [(k, points[0][1]) for k in ks]
+            x, y = zip(*points)
+            ax.plot(x, y, style, color=color, marker="o", ms=3, label=f"{name} ({dtype})")
+    ax.set(xscale="log", yscale="log", xlabel="models trained at once (K)")
+    ax.set(ylabel="model-samples per second", title=title)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def report(
     data: Dataset,
     *,
@@ -119,9 +281,13 @@ def report(
     dtypes: Sequence[str] = DTYPES,
     repeats: int = 3,
     sgemm_n: int = 4096,
+    scaling: bool = False,
+    memory: bool = False,
+    data_path: str | None = None,
+    plot: str | None = None,
     write: Callable[[str], object] = print,
-) -> None:
-    """Measure and write the benchmark table, one line at a time.
+) -> list[Row]:
+    """Measure and write the benchmark table, one line at a time; return its rows.
 
     Parameters
     ----------
@@ -134,14 +300,25 @@ def report(
         Each figure is the median of this many runs.
     sgemm_n : int
         Size of the matrix product that measures the machine's peak.
+    scaling : bool
+        Also show that time is linear in K, n and epochs (:func:`scaling_rows`).
+    memory : bool
+        Also measure peak memory in a fresh process (:func:`peak_memory`) for the largest K.
+    data_path : str, optional
+        Where the fresh process finds MNIST (as :func:`sgdfast.load_mnist`).
+    plot : str, optional
+        Save throughput against K here (:func:`plot_throughput`).
     write : callable
         Receives each line of the report.
+
+    Returns
+    -------
+    list of Row
     """
+    rows: list[Row] = []
     peak = sgemm_gflops(sgemm_n, repeats)
-    write(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"kernels: {isa()}; numpy sgemm peak (this run): {peak:.0f} GFLOP/s"
-    )
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    write(f"machine: {machine}, kernels: {isa()}; numpy sgemm peak (this run): {peak:.0f} GFLOP/s")
     write(f"workload: {list(SIZES)}, m=10, λ=5, {len(data)} samples per epoch")
     write("")
     # The numpy reference is slow: one model on at most a fifth of the data (>= 500).
@@ -157,6 +334,7 @@ def report(
     write("-" * len(header))
 
     def row(k: int, dtype: str, label: str, rate: float, fused: float, extra: str = "") -> None:
+        rows.append(Row(k, dtype, label, rate))
         gflops = rate * FLOPS_PER_MODEL_SAMPLE / 1e9
         write(
             f"{k:>4} {dtype:>8} {label:>7} {rate:>16,.0f} {gflops:>8.1f} "
@@ -174,3 +352,31 @@ def report(
                 rate, train_s, eval_s = epoch_rate(data, k, dtype, threads, "rust", repeats)
                 label = "all" if threads is None else str(threads)
                 row(k, dtype, label, rate, fused, f"{eval_s / train_s:.2f}")
+    if scaling:
+        write("")
+        write("time per model-sample-epoch as K, n and epochs double (float32, all threads):")
+        scaled = scaling_rows(data, dtypes[0], repeats)
+        for varies, k, samples, epochs, seconds in scaled:
+            base = next(r[4] for r in scaled if r[0] == varies)
+            write(
+                f"  {varies:>6}: K={k:<4} n={samples:<6} epochs={epochs}  "
+                f"{seconds * 1e9:6.0f} ns  ({seconds / base:.2f}× the first)"
+            )
+    if memory:
+        k = max(models)
+        use = peak_memory(len(data), k, dtypes[0], data_path)
+        write("")
+        if use is None:
+            write("memory: peak RSS is not measured on this OS")
+        else:
+            rest = use.peak - use.data - use.params_twice
+            write(
+                f"memory (fresh process, K={k}, {dtypes[0]}, one epoch with the training-cost "
+                f"monitor): peak RSS {use.peak:.0f} MiB = data {use.data:.0f} MiB "
+                f"+ 2·K·parameters {use.params_twice:.0f} MiB + {rest:.0f} MiB "
+                f"(of which the interpreter and libraries: {use.start:.0f} MiB)"
+            )
+    if plot is not None:
+        plot_throughput(rows, plot, f"[784, 30, 10], m = 10, {len(data):,} samples; {machine}")
+        write(f"plot: {plot}")
+    return rows

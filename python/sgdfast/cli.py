@@ -768,13 +768,16 @@ in one run: the book's workload ([784, 30, 10], m = 10, lmbda = 5), one epoch
 over the first N MNIST training images (random pixels if MNIST is not found),
 for several numbers K of models trained at once, on one thread and on all.
 GFLOP/s counts 6 * sum(n_in * n_out) per model-sample; '% peak' compares with
-numpy's float32 matrix product measured in the same run.
+numpy's float32 matrix product measured in the same run. Then, without --short,
+time per model-sample as K, n and epochs double; and the peak memory of a
+fresh process that loads the data and trains the largest K for one epoch.
 """
 
 _BENCH_EPILOG = """\
 examples:
   sgdfast bench --short           a quick look (about half a minute)
   sgdfast bench --models 64 --dtype float32
+  sgdfast bench --models 1 4 16 64 256 --plot throughput.png
 """
 
 
@@ -788,7 +791,7 @@ def _add_bench(subparsers: Any) -> None:
     parser.add_argument(
         "--short",
         action="store_true",
-        help="a quick run: 2,000 images, K = 1 and 8, one repeat",
+        help="a quick run: 2,000 images, K = 1 and 8, one repeat, no scaling table",
     )
     parser.add_argument(
         "--samples",
@@ -822,11 +825,17 @@ def _add_bench(subparsers: Any) -> None:
         metavar="PATH",
         help=f"MNIST as for 'sgdfast sweep' (default: ${ENV_VAR}, else the cache folder)",
     )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also plot throughput against K (.png, .svg or .pdf)",
+    )
     _add_common_options(parser)
     parser.set_defaults(run=_run_bench, prog=parser.prog)
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    _check_output(args.plot, PLOT_SUFFIXES, "--plot", args.prog)
     n = args.samples or (2_000 if args.short else 10_000)
     try:
         # The first N training images, whatever the validation split.
@@ -848,6 +857,10 @@ def _run_bench(args: argparse.Namespace) -> int:
         dtypes=list(dict.fromkeys(args.dtype)),
         repeats=args.repeats or (1 if args.short else 3),
         sgemm_n=1024 if args.short else 4096,
+        scaling=not args.short,
+        memory=True,
+        data_path=args.data,
+        plot=args.plot,
         write=lambda line: print(line, flush=True),
     )
     return 0

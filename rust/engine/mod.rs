@@ -12,6 +12,7 @@ pub mod hessian;
 pub mod kernels;
 pub mod network;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -30,16 +31,31 @@ const L2_BUDGET_BYTES: usize = 512 * 1024;
 /// stays in L2 while every row of the group's models passes over it.
 const EVAL_BLOCK: usize = 96;
 
-/// A data set in the engine's layout: rows padded to the kernels' stride.
-struct DataMatrix<T> {
-    x: Vec<T>,
-    y: Vec<u32>,
+/// A data set in the engine's layout: rows of [`Engine::row_stride`] values (zero padding
+/// after the features), borrowed for one call, and the labels the engine keeps.
+struct DataMatrix<'a, T> {
+    x: &'a [T],
+    y: &'a [u32],
 }
 
-impl<T: Float> DataMatrix<T> {
+impl<T> DataMatrix<'_, T> {
     fn len(&self) -> usize {
         self.y.len()
     }
+}
+
+/// `x` (n × n_in, row-major) in the engine's layout: borrowed as it is when its rows already
+/// have the kernels' stride (as MNIST's 784 do), else copied with zero padding.
+pub fn padded_rows<T: Float>(x: &[T], n_in: usize) -> Cow<'_, [T]> {
+    let stride = padded_len(n_in);
+    if stride == n_in {
+        return Cow::Borrowed(x);
+    }
+    let mut padded = vec![T::ZERO; x.len() / n_in.max(1) * stride];
+    for (row, src) in padded.chunks_exact_mut(stride).zip(x.chunks_exact(n_in)) {
+        row[..n_in].copy_from_slice(src);
+    }
+    Cow::Owned(padded)
 }
 
 /// The architecture and training constants shared by every model of an engine.
@@ -87,7 +103,7 @@ struct StepContext<'a, T> {
     spec: &'a Spec,
     stride: usize,
     isa: Isa,
-    data: &'a DataMatrix<T>,
+    data: DataMatrix<'a, T>,
     order: &'a [u32],
     eta: &'a [f64],
     lmbda: &'a [f64],
@@ -100,7 +116,7 @@ impl<T: Kernels> Group<T> {
     }
 
     #[inline(always)]
-    fn gather(x: &mut [T], data: &DataMatrix<T>, idx: &[u32], stride: usize) {
+    fn gather(x: &mut [T], data: &DataMatrix<'_, T>, idx: &[u32], stride: usize) {
         for (k, &i) in idx.iter().enumerate() {
             let i = i as usize;
             x[k * stride..(k + 1) * stride].copy_from_slice(&data.x[i * stride..(i + 1) * stride]);
@@ -147,7 +163,7 @@ impl<T: Kernels> Group<T> {
             return;
         }
         let first_batch = batch(batches.start);
-        Self::gather(&mut self.x_cur, ctx.data, first_batch, stride);
+        Self::gather(&mut self.x_cur, &ctx.data, first_batch, stride);
         for g in 0..self.count {
             if ctx.active[self.first + g] {
                 let mb = first_batch.len();
@@ -168,7 +184,7 @@ impl<T: Kernels> Group<T> {
                 .extend(idx.iter().map(|&i| ctx.data.y[i as usize]));
             let mb_next = if b + 1 < batches.end {
                 let next = batch(b + 1);
-                Self::gather(&mut self.x_next, ctx.data, next, stride);
+                Self::gather(&mut self.x_next, &ctx.data, next, stride);
                 next.len()
             } else {
                 0
@@ -224,7 +240,7 @@ impl<T: Kernels> Group<T> {
         spec: &Spec,
         stride: usize,
         isa: Isa,
-        data: &DataMatrix<T>,
+        data: &DataMatrix<'_, T>,
         block: Range<usize>,
     ) -> Vec<(f64, u64)> {
         match isa {
@@ -244,7 +260,7 @@ impl<T: Kernels> Group<T> {
         spec: &Spec,
         stride: usize,
         isa: Isa,
-        data: &DataMatrix<T>,
+        data: &DataMatrix<'_, T>,
         block: Range<usize>,
     ) -> Vec<(f64, u64)> {
         let h1 = spec.sizes[1];
@@ -329,7 +345,7 @@ mod per_isa {
                 group: &Group<T>,
                 spec: &Spec,
                 stride: usize,
-                data: &DataMatrix<T>,
+                data: &DataMatrix<'_, T>,
                 block: Range<usize>,
             ) -> Vec<(f64, u64)> {
                 group.evaluate_impl(spec, stride, $isa, data, block)
@@ -388,8 +404,9 @@ pub struct Engine<T> {
     eta: Vec<f64>,
     lmbda: Vec<f64>,
     active: Vec<bool>,
-    /// `datasets[0]` is the training set; others are added for evaluation.
-    datasets: Vec<DataMatrix<T>>,
+    /// Labels of each data set: `labels[0]` is the training set's, others are added for
+    /// evaluation. The rows stay with the caller, who lends them to each call.
+    labels: Vec<Vec<u32>>,
 }
 
 fn check_eta(eta: &[f64], n_models: usize) -> Result<()> {
@@ -419,7 +436,9 @@ fn check_lmbda(lmbda: &[f64], n_models: usize) -> Result<()> {
 }
 
 impl<T: Kernels> Engine<T> {
-    /// Build an engine. `x` is (n × sizes[0]) row-major, `y` holds class labels.
+    /// Build an engine for the training set with rows `x` in the engine's layout
+    /// ([`padded_rows`]) and class labels `y`. The engine keeps the labels; every training
+    /// call borrows the same rows again.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         spec: Spec,
@@ -473,7 +492,7 @@ impl<T: Kernels> Engine<T> {
             eta,
             lmbda,
             active: vec![true; n_models],
-            datasets: Vec::new(),
+            labels: Vec::new(),
             spec,
         };
         engine.add_dataset(x, y)?;
@@ -517,37 +536,69 @@ impl<T: Kernels> Engine<T> {
         }
     }
 
-    /// Store a data set (n × sizes[0] row-major `x`, labels `y`); returns its index.
-    /// Index 0 is the training set given to [`Engine::new`].
+    /// Add a data set: rows `x` in the engine's layout ([`padded_rows`]), labels `y`.
+    /// Returns its index; index 0 is the training set given to [`Engine::new`]. The engine
+    /// keeps the labels; [`Engine::evaluate`] borrows the same rows again.
     pub fn add_dataset(&mut self, x: &[T], y: &[i64]) -> Result<usize> {
         let (n_in, n_out) = (
             self.spec.sizes[0],
             self.spec.sizes[self.spec.sizes.len() - 1],
         );
         let n = y.len();
+        let stride = self.stride;
         ensure(n >= 1, "y", || "need at least one sample".into())?;
-        ensure(x.len() == n * n_in, "X", || {
-            format!("expected {n}×{n_in} values for {n} labels, got {}", x.len())
+        ensure(x.len() == n * stride, "X", || {
+            format!(
+                "expected {n}×{stride} values (rows of {n_in} features padded to {stride}) \
+                 for {n} labels, got {}",
+                x.len()
+            )
         })?;
         ensure(x.iter().all(|v| v.is_finite()), "X", || {
             "contains NaN or inf".into()
         })?;
+        // Nonzero padding would leak into the weights' padding through the update.
+        ensure(
+            x.chunks_exact(stride)
+                .all(|row| row[n_in..].iter().all(|&v| v == T::ZERO)),
+            "X",
+            || "row padding must be zero".into(),
+        )?;
         if let Some(k) = y.iter().position(|&v| v < 0 || v as u64 >= n_out as u64) {
             return Err(InvalidArgument {
                 name: "y",
                 message: format!("label {} at index {k} is outside [0, {n_out})", y[k]),
             });
         }
-        let stride = self.stride;
-        let mut padded = vec![T::ZERO; n * stride];
-        for (row, src) in padded.chunks_exact_mut(stride).zip(x.chunks_exact(n_in)) {
-            row[..n_in].copy_from_slice(src);
-        }
-        self.datasets.push(DataMatrix {
-            x: padded,
-            y: y.iter().map(|&v| v as u32).collect(),
-        });
-        Ok(self.datasets.len() - 1)
+        self.labels.push(y.iter().map(|&v| v as u32).collect());
+        Ok(self.labels.len() - 1)
+    }
+
+    /// Data set `dataset` with its rows `x`, which must be the rows it was added with (the
+    /// lengths are checked). Borrows only `labels`, so the groups stay free to train.
+    fn data<'a>(
+        labels: &'a [Vec<u32>],
+        stride: usize,
+        dataset: usize,
+        x: &'a [T],
+    ) -> Result<DataMatrix<'a, T>> {
+        ensure(dataset < labels.len(), "dataset", || {
+            format!("no data set {dataset}; {} are stored", labels.len())
+        })?;
+        let y = &labels[dataset];
+        ensure(x.len() == y.len() * stride, "X", || {
+            format!(
+                "data set {dataset} has {}×{stride} values, got {}",
+                y.len(),
+                x.len()
+            )
+        })?;
+        Ok(DataMatrix { x, y })
+    }
+
+    /// Values per row of a data set in the engine's layout.
+    pub fn row_stride(&self) -> usize {
+        self.stride
     }
 
     pub fn n_models(&self) -> usize {
@@ -572,7 +623,7 @@ impl<T: Kernels> Engine<T> {
 
     /// Samples in the training set.
     pub fn n_train(&self) -> usize {
-        self.datasets[0].len()
+        self.labels[0].len()
     }
 
     /// Multiply-adds of one training step of one model per sample (for progress and chunking).
@@ -600,14 +651,20 @@ impl<T: Kernels> Engine<T> {
     }
 
     /// One SGD step per mini-batch in `batches` (indices into the epoch's batches), every
-    /// active model, groups in parallel on the current rayon pool.
-    pub fn train_batches(&mut self, order: &EpochOrder, batches: Range<usize>) {
+    /// active model, groups in parallel on the current rayon pool. `x`: the training rows.
+    pub fn train_batches(
+        &mut self,
+        x: &[T],
+        order: &EpochOrder,
+        batches: Range<usize>,
+    ) -> Result<()> {
         let batches = batches.start..batches.end.min(self.n_batches(order));
+        let data = Self::data(&self.labels, self.stride, 0, x)?;
         let ctx = StepContext {
             spec: &self.spec,
             stride: self.stride,
             isa: self.isa,
-            data: &self.datasets[0],
+            data,
             order: &order.0,
             eta: &self.eta,
             lmbda: &self.lmbda,
@@ -616,15 +673,13 @@ impl<T: Kernels> Engine<T> {
         self.groups
             .par_iter_mut()
             .for_each(|group| group.train(&ctx, batches.clone()));
+        Ok(())
     }
 
     /// Per model: the sum over samples of the cost (without the L2 term) and the number
-    /// classified correctly, on data set `dataset`.
-    pub fn evaluate(&self, dataset: usize) -> Result<(Vec<f64>, Vec<u64>)> {
-        ensure(dataset < self.datasets.len(), "dataset", || {
-            format!("no data set {dataset}; {} are stored", self.datasets.len())
-        })?;
-        let data = &self.datasets[dataset];
+    /// classified correctly, on data set `dataset` with rows `x`.
+    pub fn evaluate(&self, dataset: usize, x: &[T]) -> Result<(Vec<f64>, Vec<u64>)> {
+        let data = &Self::data(&self.labels, self.stride, dataset, x)?;
         let n_blocks = data.len().div_ceil(EVAL_BLOCK);
         let items: Vec<(usize, usize)> = (0..self.groups.len())
             .flat_map(|g| (0..n_blocks).map(move |b| (g, b)))

@@ -15,6 +15,11 @@ struct Problem {
 }
 
 impl Problem {
+    /// The samples in the engine's layout.
+    fn rows(&self) -> Vec<f64> {
+        padded_rows(&self.x, self.sizes[0]).into_owned()
+    }
+
     fn new(sizes: &[usize], n_models: usize, n: usize) -> Self {
         let layers = sizes.windows(2);
         Problem {
@@ -59,7 +64,7 @@ impl Problem {
             },
             vec![eta; n_models],
             vec![lmbda; n_models],
-            &self.x,
+            &self.rows(),
             &self.y,
             2,
             group,
@@ -70,7 +75,7 @@ impl Problem {
     /// Full-batch cost including the L2 term, as network2's total_cost.
     fn total_cost(&self, cost: Cost, lmbda: f64) -> f64 {
         let e = self.engine(cost, self.y.len(), 1.0, lmbda, None);
-        let (sum, _) = e.evaluate(0).expect("dataset 0");
+        let (sum, _) = e.evaluate(0, &self.rows()).expect("dataset 0");
         let n = self.y.len() as f64;
         sum[0] / n + 0.5 * (lmbda / n) * e.weight_sq_norms()[0]
     }
@@ -86,7 +91,7 @@ fn check_gradient(sizes: &[usize], cost: Cost, lmbda: f64) {
     let order = e
         .epoch_order(&(0..n as i64).collect::<Vec<_>>())
         .expect("order");
-    e.train_batches(&order, 0..1);
+    e.train_batches(&p.rows(), &order, 0..1).expect("rows");
     let (w_after, b_after) = e.params();
     let h = 1e-6;
     let mut checked = 0;
@@ -152,10 +157,10 @@ fn results_do_not_depend_on_grouping_or_threads() {
             .expect("pool");
         pool.install(|| {
             let n = e.n_batches(&order);
-            e.train_batches(&order, 0..2);
-            e.train_batches(&order, 2..n);
+            e.train_batches(&p.rows(), &order, 0..2).expect("rows");
+            e.train_batches(&p.rows(), &order, 2..n).expect("rows");
         });
-        (e.params(), e.evaluate(0).expect("dataset"))
+        (e.params(), e.evaluate(0, &p.rows()).expect("dataset"))
     };
     let want = run(Some(5), 1);
     for (group, threads) in [(Some(1), 2), (Some(2), 2), (Some(3), 1), (None, 2)] {
@@ -191,7 +196,7 @@ fn results_do_not_depend_on_the_instruction_set() {
             },
             vec![0.5, 2.0, 8.0],
             vec![1.0; 3],
-            &cast(&p.x),
+            &cast(&p.rows()),
             &p.y,
             2,
             Some(2),
@@ -200,10 +205,15 @@ fn results_do_not_depend_on_the_instruction_set() {
         e.isa = isa;
         let order = e.epoch_order(&(0..23).collect::<Vec<_>>()).expect("order");
         for _ in 0..3 {
-            e.train_batches(&order, 0..e.n_batches(&order));
+            e.train_batches(&cast(&p.rows()), &order, 0..e.n_batches(&order))
+                .expect("rows");
         }
         let (weights, biases) = e.params();
-        (weights, biases, e.evaluate(0).expect("dataset").0)
+        (
+            weights,
+            biases,
+            e.evaluate(0, &cast(&p.rows())).expect("dataset").0,
+        )
     }
     let p = Problem::new(&[40, 7, 3], 3, 23);
     let (want32, want64) = (run::<f32>(&p, Isa::detect()), run::<f64>(&p, Isa::detect()));
@@ -222,8 +232,8 @@ fn inactive_models_keep_their_parameters_and_others_are_unaffected() {
     let order = all
         .epoch_order(&(0..10).collect::<Vec<_>>())
         .expect("order");
-    all.train_batches(&order, 0..4);
-    some.train_batches(&order, 0..4);
+    all.train_batches(&p.rows(), &order, 0..4).expect("rows");
+    some.train_batches(&p.rows(), &order, 0..4).expect("rows");
     let (wa, _) = all.params();
     let (ws, _) = some.params();
     let per_model = wa[0].len() / 3;
@@ -241,7 +251,18 @@ fn bad_input_is_an_error_not_a_panic() {
     let e = p.engine(Cost::CrossEntropy, 2, 0.1, 0.0, None);
     assert_eq!(e.epoch_order(&[0, 5]).err().map(|e| e.name), Some("order"));
     assert_eq!(e.epoch_order(&[]).err().map(|e| e.name), Some("order"));
-    assert!(e.evaluate(3).is_err());
+    assert_eq!(
+        e.evaluate(3, &p.rows()).err().map(|e| e.name),
+        Some("dataset")
+    );
+    assert_eq!(e.evaluate(0, &p.x).err().map(|e| e.name), Some("X"));
+    let mut padding_set = p.rows();
+    padding_set[4] = 1.0;
+    let mut e = e;
+    assert_eq!(
+        e.add_dataset(&padding_set, &p.y).err().map(|e| e.name),
+        Some("X")
+    );
     let mut bad = p.clone();
     bad.y[0] = 2;
     let err = Engine::<f64>::new(
@@ -256,7 +277,7 @@ fn bad_input_is_an_error_not_a_panic() {
         },
         vec![0.1],
         vec![-1.0],
-        &bad.x,
+        &bad.rows(),
         &bad.y,
         1,
         None,
