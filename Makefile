@@ -26,7 +26,7 @@ test-all:  ## with the slow full-MNIST tests (needs SGDFAST_DATA or the cache)
 
 bench:
 	cargo bench --bench kernels
-	python3 benches/bench_engine.py
+	python3 benches/bench_engine.py --models 1 4 16 64 256 --plot docs/throughput.png
 	python3 benches/bench_validation_curve.py
 
 all: lint test

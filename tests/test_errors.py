@@ -101,10 +101,14 @@ def test_sweep_too_large_for_memory_is_refused_with_the_figure(small_data, monke
 def test_memory_estimate_grows_with_models_and_data():
     from sgdfast._trainer import _estimate_bytes
 
-    one = _estimate_bytes(1, (784, 30, 10), 50_000, 4)
+    one = _estimate_bytes(1, (784, 30, 10), 50_000, 4)  # float32 rows of 784: read in place
     many = _estimate_bytes(1000, (784, 30, 10), 50_000, 4)
-    assert 50_000 * 784 * 4 < one < 50_000 * 784 * 4 + 2**27
+    assert one < 2**27
     assert many - one == 999 * 2 * 23_860 * 4
+    as_float64 = _estimate_bytes(1, (784, 30, 10), 50_000, 8)  # a converted copy
+    assert 50_000 * 784 * 8 < as_float64 < 50_000 * 784 * 8 + 2**27
+    padded = _estimate_bytes(1, (20, 5, 2), 100_000, 4)  # rows of 20 padded to 32: a copy
+    assert 100_000 * 32 * 4 < padded
 
 
 class TestCoreRejectsWhatPythonWouldCatch:

@@ -244,7 +244,7 @@ def plot_throughput(rows: Sequence[Row], path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     styles = {"float32": "-", "float64": "--"}
     names = {
         "all": ("sgdfast, all threads", "tab:blue"),
@@ -268,7 +268,7 @@ def plot_throughput(rows: Sequence[Row], path: str, title: str) -> None:
     ax.set(ylabel="model-samples per second", title=title)
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
