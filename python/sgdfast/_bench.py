@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -55,21 +55,26 @@ def synthetic_data(n: int) -> Dataset:
     return Dataset.from_arrays(rng.random((n, SIZES[0])), rng.integers(0, SIZES[-1], n))
 
 
-def epoch_rate(
-    data: Dataset, n_models: int, dtype: str, n_threads: int | None, backend: str, repeats: int
-) -> tuple[float, float, float]:
-    """Model-samples per second of one training epoch; the seconds of one epoch and of one
-    training-cost evaluation over the same samples."""
-    trainer = Trainer(
+def book_trainer(data: Dataset, n_models: int, dtype: str, **options: Any) -> Trainer:
+    """The benchmark's sweep: the book's network, λ = 5, K learning rates from 0.01 to 1, no
+    monitor unless ``options`` asks (any other :class:`Trainer` argument)."""
+    options.setdefault("monitor", ())
+    return Trainer(
         data,
         eta=list(np.geomspace(0.01, 1.0, n_models)),
         lmbda=5.0,
         sizes=SIZES,
         dtype=dtype,
-        n_threads=n_threads,
-        backend=backend,
-        monitor=(),
+        **options,
     )
+
+
+def epoch_rate(
+    data: Dataset, n_models: int, dtype: str, n_threads: int | None, backend: str, repeats: int
+) -> tuple[float, float, float]:
+    """Model-samples per second of one training epoch; the seconds of one epoch and of one
+    training-cost evaluation over the same samples."""
+    trainer = book_trainer(data, n_models, dtype, n_threads=n_threads, backend=backend)
     train = median_seconds(trainer.run_epoch, repeats)
     evaluate = median_seconds(lambda: trainer._engine.evaluate(0), repeats)
     return n_models * len(data) / train, train, evaluate
@@ -135,15 +140,7 @@ def scaling_rows(data: Dataset, dtype: str, repeats: int) -> list[tuple[str, int
     rows = []
 
     def measure(varies: str, k: int, samples: int, epochs: int) -> None:
-        subset = data[:samples]
-        trainer = Trainer(
-            subset,
-            eta=list(np.geomspace(0.01, 1.0, k)),
-            lmbda=5.0,
-            sizes=SIZES,
-            dtype=dtype,
-            monitor=(),
-        )
+        trainer = book_trainer(data[:samples], k, dtype)
 
         def run() -> None:
             for _ in range(epochs):
@@ -219,15 +216,7 @@ def _memory_child(
     except DataNotFoundError:
         data = synthetic_data(n_samples)
         loaded = [data]
-    trainer = Trainer(
-        data,
-        eta=list(np.geomspace(0.01, 1.0, n_models)),
-        lmbda=5.0,
-        sizes=SIZES,
-        dtype=dtype,
-        monitor=("training_cost",),
-    )
-    trainer.run_epoch()
+    book_trainer(data, n_models, dtype, monitor=("training_cost",)).run_epoch()
     params = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:]))
     return {
         "peak": _max_rss_mb(),
