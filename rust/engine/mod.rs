@@ -380,16 +380,19 @@ pub fn plan_groups(
             (n.div_ceil(threads) * threads).min(n_models)
         }
     };
-    let (base, extra) = (n_models / n_groups, n_models % n_groups);
     let mut start = 0;
     (0..n_groups)
         .map(|i| {
-            let len = match group_size {
-                Some(size) => size.min(n_models - start),
-                None => base + usize::from(i < extra),
+            let end = match group_size {
+                Some(size) => (start + size).min(n_models),
+                // Sizes differing by one are spread evenly (not all large ones first), so
+                // that any contiguous half of the groups, as rayon splits them, holds half
+                // the models.
+                None => (i + 1) * n_models / n_groups,
             };
-            start += len;
-            start - len..start
+            let range = start..end;
+            start = end;
+            range
         })
         .collect()
 }

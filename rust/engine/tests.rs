@@ -286,7 +286,7 @@ fn bad_input_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn plan_groups_covers_every_model_once() {
+fn plan_groups_covers_every_model_once_in_balanced_groups() {
     for n in 1..40 {
         for threads in 1..5 {
             for size in [None, Some(1), Some(3), Some(64)] {
@@ -298,6 +298,16 @@ fn plan_groups_covers_every_model_once() {
                     next = g.end;
                 }
                 assert_eq!(next, n);
+                if size.is_none() {
+                    // Even sizes, and each half of the list holds half the models.
+                    let sizes: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+                    let (min, max) = (sizes.iter().min(), sizes.iter().max());
+                    assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{sizes:?}");
+                    let half: usize = sizes[..sizes.len() / 2].iter().sum();
+                    if sizes.len() % 2 == 0 {
+                        assert!(half.abs_diff(n - half) <= 1, "{sizes:?}");
+                    }
+                }
             }
         }
     }
