@@ -304,7 +304,7 @@ fn plan_groups_covers_every_model_once_in_balanced_groups() {
                     let (min, max) = (sizes.iter().min(), sizes.iter().max());
                     assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{sizes:?}");
                     let half: usize = sizes[..sizes.len() / 2].iter().sum();
-                    if sizes.len() % 2 == 0 {
+                    if sizes.len().is_multiple_of(2) {
                         assert!(half.abs_diff(n - half) <= 1, "{sizes:?}");
                     }
                 }
