@@ -89,6 +89,12 @@ class Trainer:
     ``best_epoch``, ``stopped_epoch`` and ``eta_per_epoch``; a stopped model's curves are
     NaN after its last epoch.
 
+    With ``dtype="float32"`` and a multiple of 16 features (MNIST's 784), the Rust engine
+    reads the data sets' images in place every epoch, without a copy: a
+    :class:`~sgdfast.Dataset`'s arrays are read-only, but an array it shares with your own
+    code must not be changed while the trainer lives. Otherwise the engine keeps a
+    converted, padded copy.
+
     Attributes
     ----------
     eta, eta0 : ndarray, shape (K,)
