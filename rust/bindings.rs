@@ -322,13 +322,8 @@ impl PyEngine {
     /// term; number classified correctly).
     fn evaluate<'py>(&self, py: Python<'py>, dataset: usize) -> PyResult<CostAndCorrect<'py>> {
         let (cost, correct) = with_engine!(&self.engine, e, rows => {
-            let rows = rows.get(dataset).ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "dataset: no data set {dataset}; {} are stored",
-                    rows.len()
-                ))
-            })?;
-            rows.lend(py, |x| Ok(py.detach(|| self.install(|| e.evaluate(dataset, x)))?))?
+            e.check_dataset(dataset)?;
+            rows[dataset].lend(py, |x| Ok(py.detach(|| self.install(|| e.evaluate(dataset, x)))?))?
         });
         Ok((cost.into_pyarray(py), correct.into_pyarray(py)))
     }

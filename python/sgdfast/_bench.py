@@ -24,7 +24,7 @@ from . import _seeding
 from ._core import isa
 from ._trainer import Trainer
 from .data import DataNotFoundError, Dataset, load_mnist
-from .reference import sigmoid
+from .reference import n_parameters, sigmoid
 
 SIZES = (784, 30, 10)
 FLOPS_PER_MODEL_SAMPLE = 6 * sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))
@@ -217,23 +217,20 @@ def _memory_child(
         data = synthetic_data(n_samples)
         loaded = [data]
     book_trainer(data, n_models, dtype, monitor=("training_cost",)).run_epoch()
-    params = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:]))
     return {
         "peak": _max_rss_mb(),
         "start": start,
-        "data": sum(d.X.nbytes + d.y.nbytes for d in loaded if d is not None) / 2**20,
-        "params_twice": 2 * n_models * params * np.dtype(dtype).itemsize / 2**20,
+        "data": sum(d.X.nbytes + d.y.nbytes for d in loaded) / 2**20,
+        "params_twice": 2 * n_models * n_parameters(SIZES) * np.dtype(dtype).itemsize / 2**20,
     }
 
 
 def plot_throughput(rows: Sequence[Row], path: str, title: str) -> None:
     """Model-samples per second against K, one line per engine and dtype, saved to ``path``."""
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend stays as it is
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5), tight_layout=True)
+    ax = fig.add_subplot()
     styles = {"float32": "-", "float64": "--"}
     names = {
         "all": ("sgdfast, all threads", "tab:blue"),
@@ -258,9 +255,7 @@ def plot_throughput(rows: Sequence[Row], path: str, title: str) -> None:
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def report(
@@ -343,7 +338,7 @@ def report(
                 row(k, dtype, label, rate, fused, f"{eval_s / train_s:.2f}")
     if scaling:
         write("")
-        write("time per model-sample-epoch as K, n and epochs double (float32, all threads):")
+        write(f"time per model-sample-epoch as K, n and epochs double ({dtypes[0]}, all threads):")
         scaled = scaling_rows(data, dtypes[0], repeats)
         for varies, k, samples, epochs, seconds in scaled:
             base = next(r[4] for r in scaled if r[0] == varies)

@@ -13,6 +13,7 @@ from . import _validation as check
 from ._core import Engine
 from ._result import MONITORS, SweepResult
 from .data import Dataset, as_dataset
+from .reference import n_parameters
 from .schedules import Schedule, ScheduleState, as_schedule
 
 DataLike = Union[Dataset, "tuple[Any, Any]"]
@@ -26,11 +27,10 @@ def _estimate_bytes(n_models: int, sizes: Sequence[int], n_samples: int, itemsiz
     """Memory a trainer adds to its data set's: a converted, padded copy of the data unless
     the engine reads the data set's float32 rows in place (their length a multiple of 16, as
     MNIST's 784), the parameters (engine and initial copy), and a little workspace."""
-    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     padded = -(-sizes[0] // 16) * 16
     in_place = itemsize == 4 and padded == sizes[0]
     data_copy = 0 if in_place else n_samples * padded * itemsize
-    return data_copy + 2 * n_models * n_params * itemsize + 64 * 2**20
+    return data_copy + 2 * n_models * n_parameters(sizes) * itemsize + 64 * 2**20
 
 
 class Trainer:

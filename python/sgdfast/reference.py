@@ -21,6 +21,11 @@ from typing import Any
 import numpy as np
 
 
+def n_parameters(sizes: Sequence[int]) -> int:
+    """Weights and biases of one network with layer sizes ``sizes`` (input first)."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """The logistic function."""
     return 1.0 / (1.0 + np.exp(-z))

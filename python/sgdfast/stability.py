@@ -42,6 +42,7 @@ from . import _core
 from . import _validation as check
 from ._result import SweepResult
 from .data import Dataset, as_dataset
+from .reference import n_parameters
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -149,7 +150,7 @@ def unflatten_params(
     weights, biases : lists of ndarray (views into ``theta``), shapes (out, in) and (out,).
     """
     theta = np.asarray(theta)
-    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    n_params = n_parameters(sizes)
     if theta.shape != (n_params,):
         raise ValueError(f"theta: expected shape ({n_params},) for sizes {list(sizes)}")
     weights, biases, at = [], [], 0

@@ -31,8 +31,8 @@ const L2_BUDGET_BYTES: usize = 512 * 1024;
 /// stays in L2 while every row of the group's models passes over it.
 const EVAL_BLOCK: usize = 96;
 
-/// A data set in the engine's layout: rows of [`Engine::row_stride`] values (zero padding
-/// after the features), borrowed for one call, and the labels the engine keeps.
+/// A data set in the engine's layout ([`padded_rows`]), borrowed for one call, and the labels
+/// the engine keeps.
 struct DataMatrix<'a, T> {
     x: &'a [T],
     y: &'a [u32],
@@ -412,6 +412,12 @@ pub struct Engine<T> {
     labels: Vec<Vec<u32>>,
 }
 
+fn check_dataset(dataset: usize, n_datasets: usize) -> Result<()> {
+    ensure(dataset < n_datasets, "dataset", || {
+        format!("no data set {dataset}; {n_datasets} are stored")
+    })
+}
+
 fn check_eta(eta: &[f64], n_models: usize) -> Result<()> {
     ensure(eta.len() == n_models, "eta", || {
         format!(
@@ -585,9 +591,7 @@ impl<T: Kernels> Engine<T> {
         dataset: usize,
         x: &'a [T],
     ) -> Result<DataMatrix<'a, T>> {
-        ensure(dataset < labels.len(), "dataset", || {
-            format!("no data set {dataset}; {} are stored", labels.len())
-        })?;
+        check_dataset(dataset, labels.len())?;
         let y = &labels[dataset];
         ensure(x.len() == y.len() * stride, "X", || {
             format!(
@@ -599,9 +603,9 @@ impl<T: Kernels> Engine<T> {
         Ok(DataMatrix { x, y })
     }
 
-    /// Values per row of a data set in the engine's layout.
-    pub fn row_stride(&self) -> usize {
-        self.stride
+    /// Whether data set `dataset` exists (before its rows are looked up to lend them).
+    pub fn check_dataset(&self, dataset: usize) -> Result<()> {
+        check_dataset(dataset, self.labels.len())
     }
 
     pub fn n_models(&self) -> usize {
